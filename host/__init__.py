@@ -1,0 +1,1 @@
+"""The wasmlattice host: the wasm runtime and its lattice side."""

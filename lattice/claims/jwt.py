@@ -1,0 +1,142 @@
+"""wascap JWTs: ``{"typ":"jwt","alg":"Ed25519"}``, Ed25519 over ``header.claims`` with the issuer's nkey (§2.1).
+
+Signing and signature checks go through PyJWT's JWS layer with an ``Ed25519`` algorithm registered on a private
+:class:`jwt.PyJWS` instance (PyJWT calls the same curve ``EdDSA``). Structure, header and claims are checked here
+first, so every failure has its own exception.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import secrets
+import string
+import time
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from jwt.algorithms import OKPAlgorithm
+
+from lattice import keys
+from lattice.claims.errors import (
+    IssuerNotAllowed,
+    SignatureInvalid,
+    TokenExpired,
+    TokenHeaderInvalid,
+    TokenMalformed,
+    TokenNotYetValid,
+)
+from lattice.claims.model import Claims, M
+
+ALGORITHM = "Ed25519"
+HEADER = {"typ": "jwt", "alg": ALGORITHM}
+MAX_TOKEN_LENGTH = 64 * 1024
+NUID_ALPHABET = string.ascii_letters + string.digits
+
+_JWS = jwt.PyJWS(algorithms=[])
+_JWS.register_algorithm(ALGORITHM, OKPAlgorithm())
+
+
+def nuid() -> str:
+    """A 22-character random id, as wascap uses for ``jti``."""
+    return "".join(secrets.choice(NUID_ALPHABET) for _ in range(22))
+
+
+def _b64decode(segment: str, what: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise TokenMalformed(f"token {what} is not base64url") from exc
+
+
+def _json(segment: str, what: str) -> Any:
+    try:
+        return json.loads(_b64decode(segment, what))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TokenMalformed(f"token {what} is not JSON") from exc
+
+
+@dataclass(frozen=True)
+class RawToken:
+    """A token split and parsed, not yet trusted."""
+
+    token: str
+    header: dict[str, Any]
+    body: dict[str, Any]
+
+
+def parse(token: str) -> RawToken:
+    """Split a token and parse its header and body; check the header (steps 1–2 of §2.4)."""
+    if not isinstance(token, str):
+        raise TokenMalformed("a token is text")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise TokenMalformed(f"token is longer than {MAX_TOKEN_LENGTH} characters")
+    parts = token.strip().split(".")
+    if len(parts) != 3:
+        raise TokenMalformed(f"a token has 3 segments, this one has {len(parts)}")
+    header = _json(parts[0], "header")
+    body = _json(parts[1], "claims")
+    if not isinstance(header, dict) or not isinstance(body, dict):
+        raise TokenMalformed("token header and claims must be JSON objects")
+    if header.get("alg") != ALGORITHM or header.get("typ") != "jwt":
+        raise TokenHeaderInvalid(
+            f"token header must be typ 'jwt' and alg 'Ed25519', got typ {header.get('typ')!r} alg {header.get('alg')!r}"
+        )
+    return RawToken(token.strip(), header, body)
+
+
+def verify_signature(raw: RawToken) -> None:
+    """Check that ``iss``/``sub`` are set and the signature verifies with ``iss`` (steps 3–4 of §2.4)."""
+    issuer, subject = raw.body.get("iss"), raw.body.get("sub")
+    if not isinstance(issuer, str) or not issuer or not isinstance(subject, str) or not subject:
+        raise TokenMalformed("token claims need a non-empty 'iss' and 'sub'")
+    try:
+        _, public = keys.decode_public(issuer)
+    except keys.NKeyError as exc:
+        raise SignatureInvalid(f"token issuer is not a valid public key: {exc}") from exc
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        _JWS.decode_complete(raw.token, Ed25519PublicKey.from_public_bytes(public), algorithms=[ALGORITHM])
+    except jwt.InvalidSignatureError as exc:
+        raise SignatureInvalid(f"token signature does not verify with issuer {issuer}") from exc
+    except jwt.PyJWTError as exc:
+        raise TokenMalformed(f"token is malformed: {exc}") from exc
+
+
+def decode(token: str, kind: type[M], *, verify: bool = True) -> Claims[M]:
+    """Parse a token, verify its signature (unless ``verify`` is False) and type its claims."""
+    raw = parse(token)
+    if verify:
+        verify_signature(raw)
+    return Claims.from_json(raw.body, kind)
+
+
+def encode(claims: Claims[M], issuer: keys.KeyPair) -> str:
+    """Sign claims with the issuer's key; ``claims.issuer`` must be that key."""
+    if claims.issuer != issuer.public_key:
+        raise SignatureInvalid(f"claims name issuer {claims.issuer} but are signed by {issuer.public_key}")
+    payload = json.dumps(claims.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
+    return _JWS.encode(payload, issuer.private_key(), algorithm=ALGORITHM, headers={"typ": "jwt"}, sort_headers=False)
+
+
+def check_times(claims: Claims[Any], now: int | None = None) -> None:
+    """Raise if the token is expired or not valid yet."""
+    now = int(time.time()) if now is None else now
+    if claims.expires is not None and claims.expires < now:
+        raise TokenExpired(f"claims for {claims.subject} expired at {_iso(claims.expires)}")
+    if claims.not_before is not None and now < claims.not_before:
+        raise TokenNotYetValid(f"claims for {claims.subject} are not valid before {_iso(claims.not_before)}")
+
+
+def check_issuer(claims: Claims[Any], allowed: Collection[str] | None) -> None:
+    """Raise unless the issuer is in ``allowed`` (an empty or missing list allows every issuer)."""
+    if allowed and claims.issuer not in allowed:
+        raise IssuerNotAllowed(f"issuer {claims.issuer} is not in the allowed issuers")
+
+
+def _iso(ts: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))

@@ -1,0 +1,1 @@
+"""The ``lattice`` command line: thin parsers over the library, human tables by default, ``--json`` everywhere."""

@@ -1,0 +1,43 @@
+"""Where seed files live and how the CLI reads a key given as a seed or a file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from lattice import keys
+from lattice.cli.output import CliError
+
+KEYS_DIR_ENV = "WASMLATTICE_KEYS_DIR"
+DEFAULT_KEYS_DIR = Path("~/.wasmlattice/keys")
+
+
+def keys_dir() -> Path:
+    """``$WASMLATTICE_KEYS_DIR`` or ``~/.wasmlattice/keys``."""
+    return Path(os.environ.get(KEYS_DIR_ENV) or DEFAULT_KEYS_DIR).expanduser()
+
+
+def write_seed(path: Path, pair: keys.KeyPair, *, force: bool = False) -> Path:
+    """Write a seed file readable by its owner only (0600); refuse to overwrite unless ``force``."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.exists() and not force:
+        raise CliError(f"{path} already exists: choose another --name or -o, or pass --force to overwrite")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(pair.seed + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
+def load_key(value: str, expected: keys.KeyType, what: str) -> keys.KeyPair:
+    """A key pair from a seed string or from a file holding one."""
+    text = value.strip()
+    if not (text.startswith("S") and len(text) == keys.SEED_LENGTH):
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise CliError(f"{what} {value!r} is neither a seed (S{expected.letter}…) nor a readable seed file")
+        text = path.read_text().strip()
+    try:
+        return keys.KeyPair.from_seed(text, expected)
+    except keys.NKeyError as exc:
+        raise CliError(f"{what}: {exc}") from exc

@@ -1,0 +1,30 @@
+"""Errors of lattice RPC.
+
+Tree::
+
+    LatticeError
+    └── RpcError                    an invocation did not produce a result
+        ├── RpcTimeout              no reply in time, or no responders (also asyncio.TimeoutError)
+        ├── RemoteError             the target replied with an error string (InvocationResponse.error)
+        └── ChunkError              a chunked payload could not be stored or fetched
+"""
+
+from __future__ import annotations
+
+from lattice.errors import LatticeError, LatticeTimeoutError
+
+
+class RpcError(LatticeError):
+    """An invocation did not produce a result."""
+
+
+class RpcTimeout(RpcError, LatticeTimeoutError):
+    """No reply in time (or nobody subscribed to the target)."""
+
+
+class RemoteError(RpcError):
+    """The target answered with an error."""
+
+
+class ChunkError(RpcError):
+    """A chunked payload could not be stored or fetched through the object store."""
