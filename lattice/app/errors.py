@@ -1,0 +1,25 @@
+"""Errors of application manifests and their deployment.
+
+Tree::
+
+    LatticeError
+    └── AppError                    an application cannot be deployed as written
+        ├── ManifestInvalid         unknown fields, wrong types, missing refs, bad links (before any change)
+        └── Unsatisfiable           no host matches a spread's label requirements (before any change)
+"""
+
+from __future__ import annotations
+
+from lattice.errors import LatticeError
+
+
+class AppError(LatticeError):
+    """An application cannot be deployed as written."""
+
+
+class ManifestInvalid(AppError):
+    """The manifest is not a valid application; the message names the field."""
+
+
+class Unsatisfiable(AppError):
+    """The lattice has no host that fits a component's spread requirements."""
