@@ -25,18 +25,26 @@ ROOT = Path(__file__).resolve().parents[3] / "actors-examples"
 MANIFEST = json.loads((ROOT / "manifest.json").read_text())
 ACTORS = sorted(MANIFEST["actors"])
 HANDLE_REQUEST = "HttpServer.HandleRequest"
-I32 = ValType.i32()
-WAPC_IMPORTS: dict[str, tuple[list[ValType], list[ValType]]] = {
-    "__guest_request": ([I32, I32], []),
-    "__guest_response": ([I32, I32], []),
-    "__guest_error": ([I32, I32], []),
-    "__host_call": ([I32] * 8, [I32]),
-    "__host_response_len": ([], [I32]),
-    "__host_response": ([I32], []),
-    "__host_error_len": ([], [I32]),
-    "__host_error": ([I32], []),
-    "__console_log": ([I32, I32], []),
+
+# (params, results) as counts of i32; ValType objects are made on use, never kept in module globals
+# (their finalisers fail when the interpreter tears module globals down).
+WAPC_ARITY: dict[str, tuple[int, int]] = {
+    "__guest_request": (2, 0),
+    "__guest_response": (2, 0),
+    "__guest_error": (2, 0),
+    "__host_call": (8, 1),
+    "__host_response_len": (0, 1),
+    "__host_response": (1, 0),
+    "__host_error_len": (0, 1),
+    "__host_error": (1, 0),
+    "__console_log": (2, 0),
 }
+
+
+def wapc_signature(name: str) -> tuple[list[ValType], list[ValType]]:
+    params, results = WAPC_ARITY[name]
+    return [ValType.i32() for _ in range(params)], [ValType.i32() for _ in range(results)]
+
 
 HostCall = tuple[str, str, str, bytes]
 # A scripted answer: (True, response bytes) or (False, error text); an int forces __host_call's return value.
@@ -95,7 +103,8 @@ class StubHost:
     pending_error: bytes = b""
 
     def define(self, linker: wasmtime.Linker) -> None:
-        for name, (params, results) in WAPC_IMPORTS.items():
+        for name in WAPC_ARITY:
+            params, results = wapc_signature(name)
             fn = getattr(self, name.strip("_"))
             needs_caller = name not in ("__host_response_len", "__host_error_len")
             linker.define_func("wapc", name, FuncType(params, results), fn, access_caller=needs_caller)
@@ -196,8 +205,8 @@ def test_module_imports_only_wapc_functions(modules: dict[str, wasmtime.Module],
     module = modules[name]
     for imp in module.imports:
         assert imp.module == "wapc"
-        assert imp.name in WAPC_IMPORTS
-        params, results = WAPC_IMPORTS[imp.name]
+        assert imp.name in WAPC_ARITY
+        params, results = wapc_signature(imp.name)
         assert isinstance(imp.type, FuncType)
         assert [str(p) for p in imp.type.params] == [str(p) for p in params]
         assert [str(r) for r in imp.type.results] == [str(r) for r in results]
