@@ -260,3 +260,16 @@ def chunk_request_object(invocation_id: str) -> str:
 
 def chunk_response_object(invocation_id: str) -> str:
     return f"{invocation_id}-r"
+
+
+def apps_bucket(lattice: str) -> str:
+    """``LATTICEAPPS_{lattice}``: deployed application manifests and the reconciler's leader lease."""
+    return f"LATTICEAPPS_{lattice}"
+
+
+def app_key(name: str) -> str:
+    return f"APP_{check_token(name, 'application name')}"
+
+
+APP_KEY_PREFIX = "APP_"
+RECONCILER_LEASE_KEY = "RECONCILER_LEASE"

@@ -20,11 +20,13 @@ spec:
 ```
 
 Parsing is strict: an unknown field anywhere is an error naming its path, so a typo never deploys half an app.
+``${VAR}`` and ``${VAR:-default}`` in the file are replaced from the environment of whoever deploys it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -272,14 +274,37 @@ def _check_names_and_links(components: tuple[Component, ...]) -> None:
             seen.add(key)
 
 
-def load(path: Path) -> Application:
-    """Read and validate a YAML (or JSON) manifest file; relative image paths resolve against its folder."""
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(text: str, env: Mapping[str, str]) -> str:
+    """Replace ``${VAR}`` and ``${VAR:-default}``; an unset variable without a default is an error."""
+
+    def sub(found: re.Match[str]) -> str:
+        name, default = found.group(1), found.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        raise ManifestInvalid(f"manifest uses ${{{name}}}, which is not set (give a default: ${{{name}:-value}})")
+
+    return _ENV_REF.sub(sub, text)
+
+
+def read_document(path: Path, env: Mapping[str, str] | None = None) -> tuple[Any, Path]:
+    """The decoded YAML (or JSON) of a manifest file, with ``${VAR:-default}`` expanded, and its folder."""
     try:
         text = path.read_text()
     except OSError as exc:
         raise ManifestInvalid(f"cannot read {path}: {exc.strerror or exc}") from exc
+    text = expand_env(text, os.environ if env is None else env)
     try:
-        document = yaml.safe_load(text)
+        return yaml.safe_load(text), path.parent.resolve()
     except yaml.YAMLError as exc:
         raise ManifestInvalid(f"{path} is not valid YAML: {exc}") from exc
-    return parse(document, path.parent.resolve())
+
+
+def load(path: Path, env: Mapping[str, str] | None = None) -> Application:
+    """Read and validate a manifest file; relative image paths resolve against its folder."""
+    document, base_dir = read_document(path, env)
+    return parse(document, base_dir)

@@ -98,3 +98,19 @@ def test_link_name_must_match_the_target(tmp_path: Path) -> None:
     doc["spec"]["components"][0]["traits"][1]["properties"]["link_name"] = "other"
     with pytest.raises(ManifestInvalid, match="runs with link_name 'default'"):
         manifest.parse(doc, tmp_path)
+
+
+def test_environment_references_expand(tmp_path: Path) -> None:
+    doc = _doc(tmp_path)
+    doc["spec"]["components"][0]["traits"][1]["properties"]["values"] = {"port": "${DEMO_PORT:-8080}"}
+    path = tmp_path / "app.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert manifest.load(path, env={}).actors[0].links[0].values == {"port": "8080"}
+    assert manifest.load(path, env={"DEMO_PORT": "9999"}).actors[0].links[0].values == {"port": "9999"}
+
+
+def test_unset_environment_reference_without_default_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "app.yaml"
+    path.write_text(yaml.safe_dump(_doc(tmp_path)).replace("demo", "${APP_NAME}", 1))
+    with pytest.raises(ManifestInvalid, match=r"\$\{APP_NAME\}, which is not set"):
+        manifest.load(path, env={})
