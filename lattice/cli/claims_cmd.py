@@ -65,11 +65,12 @@ def cmd_sign(args: argparse.Namespace) -> int:
     module = _read(args.wasm)
     issuer = load_key(args.issuer, keys.KeyType.ACCOUNT, "--issuer")
     subject = load_key(args.subject, keys.KeyType.MODULE, "--subject") if args.subject else None
+    new_key_file = None
     if subject is None:
         subject = keys.KeyPair.create(keys.KeyType.MODULE)
-        stem = re.sub(r"[^A-Za-z0-9_-]+", "_", args.name.lower())
-        saved = write_seed(keys_dir() / f"{stem}_module.nk", subject, force=False)
-        output.progress(f"new module key saved to {saved}")
+        new_key_file = keys_dir() / f"{re.sub(r'[^A-Za-z0-9_-]+', '_', args.name.lower())}_module.nk"
+        if new_key_file.exists():
+            raise CliError(f"{new_key_file} already exists: pass it as --subject, or choose another --name")
     spec = claims.ActorSpec(
         name=args.name,
         caps=_split(args.cap),
@@ -85,7 +86,12 @@ def cmd_sign(args: argparse.Namespace) -> int:
     except claims.ClaimsError as exc:
         raise CliError(f"cannot sign {args.wasm}: {exc}") from exc
     out = args.output or args.wasm.with_name(f"{args.wasm.stem}_s.wasm")
-    out.write_bytes(signed)
+    try:
+        out.write_bytes(signed)
+    except OSError as exc:
+        raise CliError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    if new_key_file is not None:  # saved only once the signed module is written
+        output.progress(f"new module key saved to {write_seed(new_key_file, subject)}")
     if args.json:
         output.emit_json({"output": str(out), "public_key": made.subject, "hash": made.metadata.hash})
     else:
@@ -138,7 +144,10 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 **{f"Check {k}": v for k, v in checks.items()},
             }
         )
-    return output.EXIT_OK if set(checks.values()) == {"ok"} else output.EXIT_FAILURE
+    failed = {name: result for name, result in checks.items() if result != "ok"}
+    if failed:  # the report above stays on stdout; the verdict is one line on stderr and a failing exit
+        raise CliError(f"{args.wasm}: " + "; ".join(f"{name}: {result}" for name, result in failed.items()))
+    return output.EXIT_OK
 
 
 def _when(ts: int | None) -> str:

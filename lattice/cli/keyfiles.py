@@ -19,24 +19,37 @@ def keys_dir() -> Path:
 
 def write_seed(path: Path, pair: keys.KeyPair, *, force: bool = False) -> Path:
     """Write a seed file readable by its owner only (0600); refuse to overwrite unless ``force``."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if path.exists() and not force:
         raise CliError(f"{path} already exists: choose another --name or -o, or pass --force to overwrite")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(pair.seed + "\n")
-    os.chmod(path, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(pair.seed + "\n")
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise CliError(f"cannot write seed file {path}: {exc.strerror or exc}") from exc
     return path
+
+
+def read_seed_file(value: str, what: str) -> str:
+    """The stripped text of a seed file; a missing, unreadable or binary file is a :class:`CliError`."""
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise CliError(f"{what} {value!r} is neither a seed (S…) nor a readable seed file")
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except OSError as exc:
+        raise CliError(f"{what}: cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise CliError(f"{what}: {path} is not a seed file (it is not text)") from exc
 
 
 def load_key(value: str, expected: keys.KeyType, what: str) -> keys.KeyPair:
     """A key pair from a seed string or from a file holding one."""
     text = value.strip()
     if not (text.startswith("S") and len(text) == keys.SEED_LENGTH):
-        path = Path(value).expanduser()
-        if not path.is_file():
-            raise CliError(f"{what} {value!r} is neither a seed (S{expected.letter}…) nor a readable seed file")
-        text = path.read_text().strip()
+        text = read_seed_file(value, what)
     try:
         return keys.KeyPair.from_seed(text, expected)
     except keys.NKeyError as exc:

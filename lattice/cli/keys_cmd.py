@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lattice import keys
 from lattice.cli import output
-from lattice.cli.keyfiles import keys_dir, write_seed
+from lattice.cli.keyfiles import keys_dir, read_seed_file, write_seed
 from lattice.cli.output import CliError
 
 
@@ -48,10 +48,7 @@ def cmd_gen(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     text = args.seed.strip()
     if not text.startswith("S"):
-        path = Path(text).expanduser()
-        if not path.is_file():
-            raise CliError(f"{args.seed!r} is neither a seed nor a readable file")
-        text = path.read_text().strip()
+        text = read_seed_file(text, "seed")
     try:
         pair = keys.KeyPair.from_seed(text)
     except keys.NKeyError as exc:

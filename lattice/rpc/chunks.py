@@ -56,6 +56,14 @@ class ChunkStore:
         except Exception as exc:
             raise ChunkError(f"could not store chunked payload {name}: {exc}") from exc
 
+    async def discard(self, name: str) -> None:
+        """Delete an object nobody will read (e.g. a request body whose request failed); failures are only logged."""
+        try:
+            store = await self._open()
+            await store.delete(name)
+        except Exception as exc:
+            log.debug("could not delete chunk object %s: %s", name, exc)
+
     async def take(self, name: str, expected_length: int) -> bytes:
         """Read an object and delete it; its length must be ``expected_length``."""
         if expected_length > self.max_bytes:

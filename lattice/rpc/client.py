@@ -71,17 +71,26 @@ class RpcClient:
             timeout += CHUNK_EXTRA_TIMEOUT_S
         subject = subjects.rpc_target(settings.lattice, target.public_key, target.link_name)
         try:
-            reply = await self._nc.request(subject, inv.encode(), timeout=timeout)
-        except TimeoutError as exc:
-            raise RpcTimeout(f"request timeout: no reply from {target.public_key[:12]}… in {timeout:.1f}s") from exc
-        except Exception as exc:
-            if type(exc).__name__ == "NoRespondersError":
-                raise RpcTimeout(f"request timeout: nobody serves {target.public_key[:12]}… on this lattice") from exc
-            raise RpcError(f"request to {subject} failed: {exc}") from exc
+            reply = await self._request(subject, inv, timeout)
+        except RpcError:
+            if chunked:  # nobody took the request body: do not leave it in the store
+                await self.chunks.discard(subjects.chunk_request_object(inv.id))
+            raise
         try:
             return InvocationResponse.decode(reply.data)
         except MessageMalformed as exc:
             raise RpcError(f"malformed reply from {target.public_key[:12]}…: {exc}") from exc
+
+    async def _request(self, subject: str, inv: Invocation, wait_s: float) -> Any:
+        target = inv.target.public_key[:12]
+        try:
+            return await self._nc.request(subject, inv.encode(), timeout=wait_s)
+        except TimeoutError as exc:
+            raise RpcTimeout(f"request timeout: no reply from {target}… in {wait_s:.1f}s") from exc
+        except Exception as exc:
+            if type(exc).__name__ == "NoRespondersError":
+                raise RpcTimeout(f"request timeout: nobody serves {target}… on this lattice") from exc
+            raise RpcError(f"request to {subject} failed: {exc}") from exc
 
     async def receive_payload(self, inv: Invocation) -> bytes:
         """The full payload of an incoming invocation, fetched from the object store when chunked."""

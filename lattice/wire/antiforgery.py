@@ -82,25 +82,29 @@ def validate(
     full_msg: bytes | None = None,
     now: int | None = None,
 ) -> InvocationClaims:
-    """Check an invocation's token against its contents; ``full_msg`` is the de-chunked payload when chunked."""
+    """Check an invocation's token against its contents; ``full_msg`` is the de-chunked payload when chunked.
+
+    The URLs are compared before the hash (which covers them too), so a token replayed to another target, origin or
+    operation is reported as :class:`WrongTarget` and only a changed payload as :class:`InvocationTampered`.
+    """
     try:
         claims = jwt.decode(inv.encoded_claims, InvocationMetadata)
         jwt.check_times(claims, now)
     except ClaimsError as exc:
         raise BadInvocationToken(f"invocation token rejected: {exc}") from exc
-    msg = inv.msg if full_msg is None else full_msg
-    if msg or not inv.is_chunked:
-        expected = invocation_hash(inv.origin, inv.target, inv.operation, msg)
-        if claims.metadata.hash != expected:
-            raise InvocationTampered("invocation hash does not match its contents: payload or operation altered")
     if not inv.host_id.startswith("N") and len(inv.host_id) != keys.PUBLIC_KEY_LENGTH:
         raise BadInvocationToken(f"invocation host id {inv.host_id[:12]!r} is not a host or cluster key")
     if claims.issuer not in cluster_issuers:
         raise UnknownIssuer(f"invocation signed by {claims.issuer}, which is not a trusted cluster issuer")
     if claims.metadata.target_url != target_url(inv.target, inv.operation):
-        raise WrongTarget("invocation token was issued for another target")
+        raise WrongTarget("invocation token was issued for another target or operation")
     if claims.metadata.origin_url != inv.origin.url():
         raise WrongTarget("invocation token was issued for another origin")
     if claims.subject != inv.id:
         raise WrongTarget("invocation token was issued for another invocation id")
+    msg = inv.msg if full_msg is None else full_msg
+    if msg or not inv.is_chunked:
+        expected = invocation_hash(inv.origin, inv.target, inv.operation, msg)
+        if claims.metadata.hash != expected:
+            raise InvocationTampered("invocation hash does not match its contents: the payload was altered")
     return claims

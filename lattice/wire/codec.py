@@ -24,7 +24,8 @@ def unpack(data: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Any:
     if len(data) > max_bytes:
         raise MessageMalformed(f"message of {len(data)} bytes exceeds the limit of {max_bytes}")
     try:
-        return msgpack.unpackb(data, raw=False, strict_map_key=False, max_buffer_size=max_bytes)
+        # unpackb bounds every container and string by len(data) itself (max_buffer_size is an Unpacker option)
+        return msgpack.unpackb(data, raw=False, strict_map_key=False)
     except (ValueError, TypeError, msgpack.ExtraData, msgpack.FormatError, msgpack.StackError) as exc:
         raise MessageMalformed(f"not valid msgpack: {exc}") from exc
     except Exception as exc:  # msgpack raises assorted errors on hostile input

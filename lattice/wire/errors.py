@@ -7,8 +7,8 @@ Tree::
         ├── MessageMalformed        not msgpack/JSON, wrong field types, missing required fields, too large
         └── ForgedInvocation        anti-forgery validation failed (§4.3)
             ├── UnknownIssuer       signed by a cluster key that is not a trusted issuer
-            ├── InvocationTampered  payload or operation changed under a valid token (hash mismatch)
-            ├── WrongTarget         token was made for another origin/target (replayed elsewhere)
+            ├── InvocationTampered  payload changed under a valid token (hash mismatch)
+            ├── WrongTarget         token was made for another origin/target/operation/id (replayed elsewhere)
             └── BadInvocationToken  token missing, malformed, badly signed, expired or lacking metadata
 """
 
@@ -38,7 +38,7 @@ class InvocationTampered(ForgedInvocation):
 
 
 class WrongTarget(ForgedInvocation):
-    """The invocation's token names another origin or target."""
+    """The invocation's token names another origin, target, operation or invocation id."""
 
 
 class BadInvocationToken(ForgedInvocation):

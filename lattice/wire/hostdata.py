@@ -56,18 +56,19 @@ class HostData:
         if not isinstance(body, Mapping):
             raise MessageMalformed("host data must be a JSON object")
         known = {f for f in cls.__dataclass_fields__}
-        values = {k: v for k, v in body.items() if k in known}
+        values = {k: v for k, v in body.items() if k in known and v is not None}  # null means "use the default"
+        issuers, links = body.get("cluster_issuers") or [], body.get("link_definitions") or []
+        if not isinstance(issuers, list) or not all(isinstance(i, str) for i in issuers):
+            raise MessageMalformed("host data field 'cluster_issuers' must be a list of strings")
+        if not isinstance(links, list):
+            raise MessageMalformed("host data field 'link_definitions' must be a list")
+        values["cluster_issuers"] = tuple(issuers)
+        values["link_definitions"] = tuple(LinkDefinition.from_wire(ld) for ld in links)
         try:
-            values["cluster_issuers"] = tuple(body.get("cluster_issuers") or ())
-            values["link_definitions"] = tuple(
-                LinkDefinition.from_wire(ld) for ld in body.get("link_definitions") or ()
-            )
             data = cls(**values)
         except TypeError as exc:
             raise MessageMalformed(f"host data lacks a field: {exc}") from exc
-        for name in ("host_id", "lattice_rpc_prefix", "link_name", "provider_key"):
-            if not isinstance(getattr(data, name), str) or not getattr(data, name):
-                raise MessageMalformed(f"host data field {name!r} must be a non-empty string")
+        _check_types(data)
         return data
 
     @classmethod
@@ -78,6 +79,32 @@ class HostData:
         except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
             raise MessageMalformed(f"host data is not base64 JSON: {exc}") from exc
         return cls.from_json(body)
+
+
+_REQUIRED_TEXT = ("host_id", "lattice_rpc_prefix", "link_name", "provider_key")
+_TEXT = ("invocation_seed", "lattice_rpc_url", "lattice_rpc_user_jwt", "lattice_rpc_user_seed", "instance_id")
+_TEXT_EXTRAS = ("lattice_rpc_tls_ca", "lattice_rpc_creds_file")
+_OPTIONAL_TEXT = ("config_json", "js_domain", "log_level")
+
+
+def _check_types(data: HostData) -> None:
+    """Refuse fields of the wrong JSON type, so a bad line fails here and not later inside the provider."""
+    for name in _REQUIRED_TEXT:
+        if not isinstance(getattr(data, name), str) or not getattr(data, name):
+            raise MessageMalformed(f"host data field {name!r} must be a non-empty string")
+    for name in (*_TEXT, *_TEXT_EXTRAS, *_OPTIONAL_TEXT):
+        value = getattr(data, name)
+        if not isinstance(value, str) and not (value is None and name in _OPTIONAL_TEXT):
+            raise MessageMalformed(f"host data field {name!r} must be a string")
+    for name in ("lattice_rpc_tls", "structured_logging"):
+        if not isinstance(getattr(data, name), bool):
+            raise MessageMalformed(f"host data field {name!r} must be a boolean")
+    timeout = data.default_rpc_timeout_ms
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0:
+        raise MessageMalformed("host data field 'default_rpc_timeout_ms' must be a non-negative integer")
+    env = data.env_values
+    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
+        raise MessageMalformed("host data field 'env_values' must map strings to strings")
 
 
 HEALTH_REQUEST = pack({"placeholder": True})
