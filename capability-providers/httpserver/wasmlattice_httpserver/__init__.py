@@ -1,0 +1,1 @@
+"""wasmlattice ``wasmcloud:httpserver`` provider (aiohttp): ``python -m wasmlattice_httpserver``."""

@@ -1,0 +1,1 @@
+"""wasmlattice ``wasmcloud:messaging`` provider (NATS): ``python -m wasmlattice_messaging``."""

@@ -1,0 +1,16 @@
+"""Capability providers, host side: resolve refs (``python:<module>``, PAR files), run the processes with HostData
+on stdin, watch their health, restart them with backoff, and stop them (§8)."""
+
+from host.providers.errors import ProviderNotRunning, ProviderStartFailed, ProviderSupervisorError
+from host.providers.hostdata import HostDataNats
+from host.providers.supervisor import ProviderSupervisor
+from host.providers.timings import SupervisorTimings
+
+__all__ = [
+    "HostDataNats",
+    "ProviderNotRunning",
+    "ProviderStartFailed",
+    "ProviderSupervisor",
+    "ProviderSupervisorError",
+    "SupervisorTimings",
+]

@@ -1,0 +1,42 @@
+"""Interface types of the standard contracts (§9): frozen dataclasses with the exact msgpack field names.
+
+Each type has ``to_wire()`` / ``from_wire(body)`` (msgpack maps) and ``encode()`` / ``decode(bytes)``. Decoding is
+tolerant (str or bin for bytes, unknown keys ignored, missing fields defaulted) and strict about types: a wrong type
+or an out-of-range integer is :class:`lattice.wire.errors.MessageMalformed`.
+"""
+
+from lattice.interfaces._fields import WireStruct
+from lattice.interfaces.httpserver import HttpRequest, HttpResponse
+from lattice.interfaces.keyvalue import (
+    GetResponse,
+    IncrementRequest,
+    ListAddRequest,
+    ListDelRequest,
+    ListRangeRequest,
+    SetAddRequest,
+    SetDelRequest,
+    SetRequest,
+)
+from lattice.interfaces.logging import LogEntry
+from lattice.interfaces.messaging import PubMessage, ReplyMessage, RequestMessage, SubMessage
+from lattice.interfaces.numbergen import RangeLimit
+
+__all__ = [
+    "GetResponse",
+    "HttpRequest",
+    "HttpResponse",
+    "IncrementRequest",
+    "ListAddRequest",
+    "ListDelRequest",
+    "ListRangeRequest",
+    "LogEntry",
+    "PubMessage",
+    "RangeLimit",
+    "ReplyMessage",
+    "RequestMessage",
+    "SetAddRequest",
+    "SetDelRequest",
+    "SetRequest",
+    "SubMessage",
+    "WireStruct",
+]

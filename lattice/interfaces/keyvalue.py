@@ -1,0 +1,139 @@
+"""``wasmcloud:keyvalue`` (§9.2): operations an actor calls on a key-value provider, and their messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Self
+
+from lattice.interfaces._fields import I32_MAX, I32_MIN, U32_MAX, WireStruct, as_map, get_bool, get_int, get_str
+
+CONTRACT_ID = "wasmcloud:keyvalue"
+
+
+@dataclass(frozen=True)
+class GetResponse(WireStruct):
+    value: str = ""
+    exists: bool = False
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"value": self.value, "exists": self.exists}
+
+    @classmethod
+    def from_wire(cls, body: Any) -> Self:
+        m = as_map(body, "GetResponse")
+        return cls(get_str(m, "value", "GetResponse"), get_bool(m, "exists", "GetResponse"))
+
+
+@dataclass(frozen=True)
+class SetRequest(WireStruct):
+    """``expires`` is in seconds; 0 means never."""
+
+    key: str
+    value: str
+    expires: int = 0
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"key": self.key, "value": self.value, "expires": self.expires}
+
+    @classmethod
+    def from_wire(cls, body: Any) -> Self:
+        w = "SetRequest"
+        m = as_map(body, w)
+        return cls(get_str(m, "key", w), get_str(m, "value", w), get_int(m, "expires", w, 0, U32_MAX))
+
+
+@dataclass(frozen=True)
+class IncrementRequest(WireStruct):
+    key: str
+    value: int
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"key": self.key, "value": self.value}
+
+    @classmethod
+    def from_wire(cls, body: Any) -> Self:
+        w = "IncrementRequest"
+        m = as_map(body, w)
+        return cls(get_str(m, "key", w), get_int(m, "value", w, I32_MIN, I32_MAX))
+
+
+@dataclass(frozen=True)
+class ListAddRequest(WireStruct):
+    list_name: str
+    value: str
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"listName": self.list_name, "value": self.value}
+
+    @classmethod
+    def from_wire(cls, body: Any) -> Self:
+        w = "ListAddRequest"
+        m = as_map(body, w)
+        return cls(get_str(m, "listName", w), get_str(m, "value", w))
+
+
+@dataclass(frozen=True)
+class ListDelRequest(WireStruct):
+    list_name: str
+    value: str
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"listName": self.list_name, "value": self.value}
+
+    @classmethod
+    def from_wire(cls, body: Any) -> Self:
+        w = "ListDelRequest"
+        m = as_map(body, w)
+        return cls(get_str(m, "listName", w), get_str(m, "value", w))
+
+
+@dataclass(frozen=True)
+class ListRangeRequest(WireStruct):
+    """Inclusive, 0-based; negative indices count from the end (as Redis LRANGE)."""
+
+    list_name: str
+    start: int = 0
+    stop: int = -1
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"listName": self.list_name, "start": self.start, "stop": self.stop}
+
+    @classmethod
+    def from_wire(cls, body: Any) -> Self:
+        w = "ListRangeRequest"
+        m = as_map(body, w)
+        return cls(
+            get_str(m, "listName", w),
+            get_int(m, "start", w, I32_MIN, I32_MAX),
+            get_int(m, "stop", w, I32_MIN, I32_MAX),
+        )
+
+
+@dataclass(frozen=True)
+class SetAddRequest(WireStruct):
+    set_name: str
+    value: str
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"setName": self.set_name, "value": self.value}
+
+    @classmethod
+    def from_wire(cls, body: Any) -> Self:
+        w = "SetAddRequest"
+        m = as_map(body, w)
+        return cls(get_str(m, "setName", w), get_str(m, "value", w))
+
+
+@dataclass(frozen=True)
+class SetDelRequest(WireStruct):
+    set_name: str
+    value: str
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"setName": self.set_name, "value": self.value}
+
+    @classmethod
+    def from_wire(cls, body: Any) -> Self:
+        w = "SetDelRequest"
+        m = as_map(body, w)
+        return cls(get_str(m, "setName", w), get_str(m, "value", w))
