@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import enum
+import functools
 import os
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ from lattice.errors import LatticeError
 SEED_PREFIX = 18 << 3
 PUBLIC_KEY_LENGTH = 56
 SEED_LENGTH = 58
+DECODE_CACHE_SIZE = 4096
 
 
 class NKeyError(LatticeError):
@@ -99,14 +101,25 @@ _LETTERS = {
 _BY_PREFIX = {kind.value: kind for kind in KeyType}
 
 
-def crc16(data: bytes) -> int:
-    """CRC-16/XMODEM: polynomial 0x1021, init 0, no reflection, no final xor."""
-    crc = 0
-    for byte in data:
-        crc ^= byte << 8
+def _crc_table() -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte << 8
         for _ in range(8):
             crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
             crc &= 0xFFFF
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC_TABLE = _crc_table()
+
+
+def crc16(data: bytes) -> int:
+    """CRC-16/XMODEM: polynomial 0x1021, init 0, no reflection, no final xor (table-driven)."""
+    crc = 0
+    for byte in data:
+        crc = ((crc << 8) & 0xFFFF) ^ _CRC_TABLE[(crc >> 8) ^ byte]
     return crc
 
 
@@ -153,15 +166,29 @@ def encode_seed(kind: KeyType, seed: bytes) -> str:
     return _b32encode(_with_crc(bytes([b1, b2]) + seed))
 
 
-def decode_public(text: str, expected: KeyType | None = None) -> tuple[KeyType, bytes]:
-    """Decode a public nkey into its type and its 32 raw bytes."""
+@functools.lru_cache(maxsize=DECODE_CACHE_SIZE)
+def _decode_public(text: str) -> tuple[KeyType, bytes]:
     body = _checked(_b32decode(text), 35, "public key")
     kind = _BY_PREFIX.get(body[0])
     if kind is None:
         raise BadPrefixError(f"public key has unknown prefix byte {body[0]}")
+    return kind, body[1:]
+
+
+def decode_public(text: str, expected: KeyType | None = None) -> tuple[KeyType, bytes]:
+    """Decode a public nkey into its type and its 32 raw bytes (valid keys are cached; errors are not)."""
+    if not isinstance(text, str):
+        raise BadEncodingError(f"an nkey is text, not {type(text).__name__}")
+    kind, raw = _decode_public(text)
     if expected is not None and kind is not expected:
         raise BadPrefixError(f"expected a {expected.name.lower()} key ({expected.letter}…), got {kind.letter}…")
-    return kind, body[1:]
+    return kind, raw
+
+
+@functools.lru_cache(maxsize=DECODE_CACHE_SIZE)
+def public_key_object(public_key: str) -> Ed25519PublicKey:
+    """The verifying key of a public nkey (cached: hosts verify the same few issuers over and over)."""
+    return Ed25519PublicKey.from_public_bytes(decode_public(public_key)[1])
 
 
 def decode_seed(text: str, expected: KeyType | None = None) -> tuple[KeyType, bytes]:
@@ -193,9 +220,8 @@ def is_public_key(text: str, kind: KeyType) -> bool:
 
 def verify(public_key: str, data: bytes, signature: bytes) -> None:
     """Verify an Ed25519 signature made by ``public_key``; raise :class:`BadSignatureError` if it fails."""
-    _, raw = decode_public(public_key)
     try:
-        Ed25519PublicKey.from_public_bytes(raw).verify(signature, data)
+        public_key_object(public_key).verify(signature, data)
     except InvalidSignature as exc:
         raise BadSignatureError("signature does not verify") from exc
 
@@ -242,17 +268,20 @@ class KeyPair:
         return encode_seed(self.kind, self._seed)
 
     def sign(self, data: bytes) -> bytes:
-        if self._seed is None:
-            raise NKeyError(f"key {self.public_key} has no seed, so it cannot sign")
-        return Ed25519PrivateKey.from_private_bytes(self._seed).sign(data)
+        return self.private_key().sign(data)
 
     def verify(self, data: bytes, signature: bytes) -> None:
         verify(self.public_key, data, signature)
 
     def private_key(self) -> Ed25519PrivateKey:
+        """The signing key (made once per pair)."""
         if self._seed is None:
-            raise NKeyError(f"key {self.public_key} has no seed")
-        return Ed25519PrivateKey.from_private_bytes(self._seed)
+            raise NKeyError(f"key {self.public_key} has no seed, so it cannot sign")
+        cached: Ed25519PrivateKey | None = self.__dict__.get("_private")
+        if cached is None:
+            cached = Ed25519PrivateKey.from_private_bytes(self._seed)
+            object.__setattr__(self, "_private", cached)
+        return cached
 
     def __repr__(self) -> str:
         return f"KeyPair({self.kind.name}, {self.public_key})"

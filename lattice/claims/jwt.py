@@ -1,8 +1,10 @@
 """wascap JWTs: ``{"typ":"jwt","alg":"Ed25519"}``, Ed25519 over ``header.claims`` with the issuer's nkey (§2.1).
 
-Signing and signature checks go through PyJWT's JWS layer with an ``Ed25519`` algorithm registered on a private
-:class:`jwt.PyJWS` instance (PyJWT calls the same curve ``EdDSA``). Structure, header and claims are checked here
-first, so every failure has its own exception.
+The compact serialisation is written and read here directly (base64url without padding, Ed25519 from
+``cryptography``): every invocation is signed once and verified once, and PyJWT's JWS layer doubled the cost of a
+verification (docs/adr/0002-claims-and-signing.md). The tests verify our tokens with PyJWT, with an ``Ed25519``
+algorithm registered, as an independent check. Structure, header and claims are checked before the signature, so
+every failure has its own exception.
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
-from jwt.algorithms import OKPAlgorithm
+from cryptography.exceptions import InvalidSignature
 
 from lattice import keys
 from lattice.claims.errors import (
@@ -34,10 +35,10 @@ from lattice.claims.model import Claims, M
 ALGORITHM = "Ed25519"
 HEADER = {"typ": "jwt", "alg": ALGORITHM}
 MAX_TOKEN_LENGTH = 64 * 1024
+SIGNATURE_LENGTH = 64
 NUID_ALPHABET = string.ascii_letters + string.digits
 
-_JWS = jwt.PyJWS(algorithms=[])
-_JWS.register_algorithm(ALGORITHM, OKPAlgorithm())
+HEADER_SEGMENT = base64.urlsafe_b64encode(json.dumps(HEADER, separators=(",", ":")).encode()).rstrip(b"=").decode()
 
 
 def nuid() -> str:
@@ -45,7 +46,13 @@ def nuid() -> str:
     return "".join(secrets.choice(NUID_ALPHABET) for _ in range(22))
 
 
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
 def _b64decode(segment: str, what: str) -> bytes:
+    if "=" in segment or "+" in segment or "/" in segment:
+        raise TokenMalformed(f"token {what} is not base64url without padding")
     try:
         return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
     except (binascii.Error, ValueError) as exc:
@@ -66,6 +73,8 @@ class RawToken:
     token: str
     header: dict[str, Any]
     body: dict[str, Any]
+    signing_input: bytes
+    signature: str
 
 
 def parse(token: str) -> RawToken:
@@ -85,7 +94,7 @@ def parse(token: str) -> RawToken:
         raise TokenHeaderInvalid(
             f"token header must be typ 'jwt' and alg 'Ed25519', got typ {header.get('typ')!r} alg {header.get('alg')!r}"
         )
-    return RawToken(token.strip(), header, body)
+    return RawToken(token.strip(), header, body, f"{parts[0]}.{parts[1]}".encode("ascii"), parts[2])
 
 
 def verify_signature(raw: RawToken) -> None:
@@ -94,17 +103,16 @@ def verify_signature(raw: RawToken) -> None:
     if not isinstance(issuer, str) or not issuer or not isinstance(subject, str) or not subject:
         raise TokenMalformed("token claims need a non-empty 'iss' and 'sub'")
     try:
-        _, public = keys.decode_public(issuer)
+        verifier = keys.public_key_object(issuer)
     except keys.NKeyError as exc:
         raise SignatureInvalid(f"token issuer is not a valid public key: {exc}") from exc
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
+    signature = _b64decode(raw.signature, "signature")
+    if len(signature) != SIGNATURE_LENGTH:
+        raise SignatureInvalid(f"token signature has {len(signature)} bytes, an Ed25519 signature has 64")
     try:
-        _JWS.decode_complete(raw.token, Ed25519PublicKey.from_public_bytes(public), algorithms=[ALGORITHM])
-    except jwt.InvalidSignatureError as exc:
+        verifier.verify(signature, raw.signing_input)
+    except InvalidSignature as exc:
         raise SignatureInvalid(f"token signature does not verify with issuer {issuer}") from exc
-    except jwt.PyJWTError as exc:
-        raise TokenMalformed(f"token is malformed: {exc}") from exc
 
 
 def decode(token: str, kind: type[M], *, verify: bool = True) -> Claims[M]:
@@ -120,7 +128,8 @@ def encode(claims: Claims[M], issuer: keys.KeyPair) -> str:
     if claims.issuer != issuer.public_key:
         raise SignatureInvalid(f"claims name issuer {claims.issuer} but are signed by {issuer.public_key}")
     payload = json.dumps(claims.to_json(), separators=(",", ":"), ensure_ascii=False).encode()
-    return _JWS.encode(payload, issuer.private_key(), algorithm=ALGORITHM, headers={"typ": "jwt"}, sort_headers=False)
+    signing_input = f"{HEADER_SEGMENT}.{_b64encode(payload)}"
+    return f"{signing_input}.{_b64encode(issuer.sign(signing_input.encode('ascii')))}"
 
 
 def check_times(claims: Claims[Any], now: int | None = None) -> None:
