@@ -1,7 +1,7 @@
 """Draw the error trees of ``lattice`` and ``host`` from the classes themselves into docs/errors.md.
 
-    python tools/errors_doc.py          # rewrite docs/errors.md
-    python tools/errors_doc.py --check  # exit 1 when docs/errors.md is out of date (run by the tests)
+python tools/errors_doc.py          # rewrite docs/errors.md
+python tools/errors_doc.py --check  # exit 1 when docs/errors.md is out of date (run by the tests)
 """
 
 from __future__ import annotations

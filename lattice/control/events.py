@@ -1,0 +1,158 @@
+"""Lifecycle events (§6) as the client sees them, and waiting for them.
+
+Subscribe *before* sending the command that causes an event, then wait with a timeout::
+
+    async with EventWatcher(nc, lattice) as events:
+        await client.start_actor(host_id, ref)
+        started = await events.wait_for(matching("actor_started", "actors_started", image_ref=ref), timeout_s=30)
+
+Only ``wasmbus.evt.{lattice}`` is watched (the Rust host's per-name copies on ``wasmbus.evt.{lattice}.{name}``
+would be duplicates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+from nats.errors import ConnectionClosedError
+from nats.errors import TimeoutError as NatsTimeoutError
+
+from lattice import subjects
+from lattice.control.errors import ControlTimeout, ControlUnreachable, PayloadError
+from lattice.control.fields import JsonObject, as_object, dumps, loads, optional_str, required_str
+
+log = logging.getLogger(__name__)
+
+CLOUDEVENTS_VERSION = "1.0"
+MIN_POLL_S = 0.001  # Python 3.11's wait_for(…, 0) times out even when a message is queued
+EventPredicate = Callable[["LatticeEvent"], bool]
+
+
+@dataclass(frozen=True)
+class LatticeEvent:
+    """One CloudEvent; ``name`` is the type without ``com.wasmcloud.lattice.`` (e.g. ``actor_started``)."""
+
+    name: str
+    source: str
+    id: str
+    time: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def type(self) -> str:
+        return subjects.event_type(self.name)
+
+    def to_json(self) -> JsonObject:
+        return {
+            "specversion": CLOUDEVENTS_VERSION,
+            "type": self.type,
+            "source": self.source,
+            "id": self.id,
+            "time": self.time,
+            "datacontenttype": "application/json",
+            "data": dict(self.data),
+        }
+
+    def encode(self) -> bytes:
+        return dumps(self.to_json())
+
+    @classmethod
+    def from_json(cls, body: Any) -> LatticeEvent:
+        body, what = as_object(body, "event"), "event"
+        kind = required_str(body, "type", what)
+        if not kind.startswith(subjects.EVENT_TYPE_PREFIX):
+            raise PayloadError(f"event type {kind!r} does not start with {subjects.EVENT_TYPE_PREFIX!r}")
+        data = body.get("data")
+        return cls(
+            name=kind.removeprefix(subjects.EVENT_TYPE_PREFIX),
+            source=optional_str(body, "source", what),
+            id=optional_str(body, "id", what),
+            time=optional_str(body, "time", what),
+            data=as_object(data, "event.data") if data is not None else {},
+        )
+
+    @classmethod
+    def decode(cls, data: bytes) -> LatticeEvent:
+        return cls.from_json(loads(data, "event"))
+
+
+def matching(*names: str, **data: Any) -> EventPredicate:
+    """A predicate: the event's name is one of ``names`` (any if none) and its data has every ``key=value``."""
+
+    def check(event: LatticeEvent) -> bool:
+        if names and event.name not in names:
+            return False
+        return all(event.data.get(key) == value for key, value in data.items())
+
+    return check
+
+
+class EventWatcher:
+    """A subscription to a lattice's lifecycle events; open it before sending the command you wait on."""
+
+    def __init__(self, nc: Any, lattice: str) -> None:
+        self._nc = nc
+        self.lattice = lattice
+        self._sub: Any = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        if self._sub is None:
+            self._sub = await self._nc.subscribe(subjects.events(self.lattice))
+            await self._nc.flush()  # the server has the subscription before any command goes out
+
+    async def stop(self) -> None:
+        sub, self._sub = self._sub, None
+        if sub is not None and not self._nc.is_closed:
+            await sub.unsubscribe()
+
+    async def next(self, timeout_s: float | None = None) -> LatticeEvent:
+        """The next well-formed event (malformed ones are logged and skipped); :class:`ControlTimeout` if none."""
+        if self._sub is None:
+            raise RuntimeError("EventWatcher used before start() (use `async with`)")
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout_s is None else loop.time() + timeout_s
+        while True:
+            left = None if deadline is None else max(deadline - loop.time(), MIN_POLL_S)
+            try:
+                msg = await self._sub.next_msg(timeout=left)
+            except NatsTimeoutError as exc:
+                raise ControlTimeout(f"no event on lattice {self.lattice!r} within {timeout_s:.1f}s") from exc
+            except ConnectionClosedError as exc:
+                raise ControlUnreachable("the NATS connection closed while waiting for events") from exc
+            try:
+                return LatticeEvent.decode(msg.data)
+            except PayloadError as exc:
+                log.debug("skipping a malformed event on %s: %s", msg.subject, exc)
+
+    async def wait_for(self, predicate: EventPredicate, timeout_s: float, what: str = "the event") -> LatticeEvent:
+        """The first event ``predicate`` accepts, within ``timeout_s`` seconds in all."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            left = deadline - loop.time()
+            try:
+                event = await self.next(timeout_s=max(left, MIN_POLL_S))
+            except ControlTimeout as exc:
+                raise ControlTimeout(
+                    f"{what} did not arrive on lattice {self.lattice!r} within {timeout_s:g}s"
+                ) from exc
+            if predicate(event):
+                return event
+
+    async def __aiter__(self) -> AsyncIterator[LatticeEvent]:
+        while True:
+            yield await self.next()
