@@ -29,6 +29,7 @@ from lattice.wire.hostdata import DEFAULT_RPC_TIMEOUT_MS
 DEFAULT_NATS_HOST = "127.0.0.1"
 DEFAULT_POLICY_TIMEOUT_MS = 1000
 DEFAULT_HEARTBEAT_INTERVAL_S = 30.0
+DEFAULT_APP_RECONCILE_INTERVAL_S = 5.0
 DEFAULT_STATE_DIR = Path("~/.wasmlattice/host")
 DEFAULT_ACTOR_MEMORY_BYTES = 128 * 1024 * 1024
 DEFAULT_ACTOR_DEADLINE_MS = 10_000
@@ -142,6 +143,10 @@ ENV_VARS: tuple[EnvVar, ...] = (
            "host state: compiled-module cache, provider binaries"),
     EnvVar("WASMLATTICE_TLS_CA_FILE", "tls_ca_file", parse_optional_path, None,
            "CA bundle that verifies the NATS servers when TLS is on"),
+    EnvVar("WASMLATTICE_TLS_CERT_FILE", "tls_cert_file", parse_optional_path, None,
+           "client certificate presented to NATS servers that verify clients (mutual TLS), with the key file"),
+    EnvVar("WASMLATTICE_TLS_KEY_FILE", "tls_key_file", parse_optional_path, None,
+           "private key of the client certificate"),
     EnvVar("WASMLATTICE_ACTOR_MEMORY_BYTES", "actor_memory_bytes", parse_int, DEFAULT_ACTOR_MEMORY_BYTES,
            "linear-memory cap of one actor instance in bytes"),
     EnvVar("WASMLATTICE_ACTOR_DEADLINE_MS", "actor_deadline_ms", parse_int, DEFAULT_ACTOR_DEADLINE_MS,
@@ -154,6 +159,10 @@ ENV_VARS: tuple[EnvVar, ...] = (
            "comma-separated account keys (A…) allowed to sign actors; empty allows any"),
     EnvVar("WASMLATTICE_HEARTBEAT_INTERVAL_S", "heartbeat_interval_s", parse_float, DEFAULT_HEARTBEAT_INTERVAL_S,
            "seconds between host_heartbeat events"),
+    EnvVar("WASMLATTICE_APP_RECONCILER", "app_reconciler", parse_bool, True,
+           "take part in keeping deployed applications in place (one leader-elected host acts)"),
+    EnvVar("WASMLATTICE_APP_RECONCILE_INTERVAL_S", "app_reconcile_interval_s", parse_float,
+           DEFAULT_APP_RECONCILE_INTERVAL_S, "seconds between application reconcile passes (events wake it sooner)"),
 )  # fmt: skip
 
 
@@ -193,12 +202,16 @@ class HostConfig:
     labels: Mapping[str, str] = field(default_factory=dict)
     state_dir: Path = DEFAULT_STATE_DIR
     tls_ca_file: Path | None = None
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
     actor_memory_bytes: int = DEFAULT_ACTOR_MEMORY_BYTES
     actor_deadline_ms: int = DEFAULT_ACTOR_DEADLINE_MS
     actor_max_instances: int = DEFAULT_ACTOR_MAX_INSTANCES
     actor_max_in_flight: int = DEFAULT_ACTOR_MAX_IN_FLIGHT
     actor_issuers: tuple[str, ...] = ()
     heartbeat_interval_s: float = DEFAULT_HEARTBEAT_INTERVAL_S
+    app_reconciler: bool = True
+    app_reconcile_interval_s: float = DEFAULT_APP_RECONCILE_INTERVAL_S
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state_dir", Path(self.state_dir).expanduser())
@@ -215,7 +228,7 @@ class HostConfig:
                 raise ConfigError(f"{name} {getattr(self, name)} is not in 1..65535")
         for name in ("rpc_timeout_ms", "policy_timeout_ms", "actor_memory_bytes", "actor_deadline_ms"):
             _check_positive(self, name)
-        for name in ("actor_max_instances", "actor_max_in_flight", "heartbeat_interval_s"):
+        for name in ("actor_max_instances", "actor_max_in_flight", "heartbeat_interval_s", "app_reconcile_interval_s"):
             _check_positive(self, name)
         for key in self.labels:
             if not key or not isinstance(self.labels[key], str):
@@ -241,6 +254,8 @@ class HostConfig:
                 creds_file=getattr(self, f"{key}_credsfile"),
                 tls_required=tls,
                 tls_ca=self.tls_ca_file if tls else None,
+                tls_cert=self.tls_cert_file if tls else None,
+                tls_key=self.tls_key_file if tls else None,
             )
         except NatsOptionsError as exc:
             raise ConfigError(f"{key} NATS settings: {exc}") from exc

@@ -38,6 +38,7 @@ from host.providers import HostDataNats, ProviderSupervisor
 from host.runtime import Runtime, RuntimeConfig
 from host.state import LatticeStore, provider_claims_record
 from lattice import __version__, keys
+from lattice.app.reconcile import Reconciler
 from lattice.claims import ProviderClaims
 from lattice.natsconn import NatsOptions, connect
 from lattice.rpc import RpcClient, RpcSettings
@@ -88,6 +89,7 @@ class Host(HostCommands):
         self._stop_requested = asyncio.Event()
         self._policy: PolicyClient | None = None
         self._ctl: ControlServer | None = None
+        self._apps: Reconciler | None = None
         self._stopped = False
 
     # --- lifecycle ------------------------------------------------------------------------------------------------
@@ -129,6 +131,16 @@ class Host(HostCommands):
         self._providers = self._provider_supervisor()
         self._ctl = ControlServer(self._events_nc, cfg.lattice, self, cfg.ctl_topic_prefix)
         await self._ctl.start()
+        if cfg.app_reconciler:
+            self._apps = Reconciler(
+                self._events_nc,
+                cfg.lattice,
+                self.host_id,
+                ctl_prefix=cfg.ctl_topic_prefix,
+                js_domain=cfg.js_domain,
+                interval_s=cfg.app_reconcile_interval_s,
+            )
+            await self._apps.start()
         await events.publish(
             self._events_nc,
             cfg.lattice,
@@ -293,6 +305,8 @@ class Host(HostCommands):
         self._stopped = True
         log.info("host %s stopping", self.host_id)
         try:
+            if self._apps is not None:
+                await self._apps.stop()
             await self._actors.stop_taking_work()
             if self._ctl is not None:
                 await self._ctl.stop()
@@ -320,6 +334,8 @@ def provider_nats(config: HostConfig) -> HostDataNats:
         seed=opts.seed or "",
         tls=opts.uses_tls,
         tls_ca=str(opts.tls_ca or ""),
+        tls_cert=str(opts.tls_cert or ""),
+        tls_key=str(opts.tls_key or ""),
         creds_file=str(opts.creds_file or ""),
     )
 

@@ -99,6 +99,7 @@ async def reconcile_once(ctl: ControlClient, app: Application) -> list[plan.Acti
     """One observe → plan → act pass; returns what it did."""
     view = await observe(ctl, app.name)
     if not view.hosts:
+        log.debug("app %s: no host answered", app.name)
         return []
     actions = plan.plan(app, view)
     for error in await apply(ctl, actions):
@@ -191,7 +192,8 @@ class Reconciler:
                 self._wake.set()
 
         async def on_app_change(msg: Any) -> None:
-            self._wake.set()
+            if not msg.subject.endswith(f".{subjects.RECONCILER_LEASE_KEY}"):  # our own lease renewals
+                self._wake.set()
 
         self._subs.append(await self._nc.subscribe(subjects.events(self._lattice), cb=on_event))
         bucket = subjects.apps_bucket(self._lattice)
@@ -222,6 +224,7 @@ class Reconciler:
     async def run_pass(self) -> int:
         """Reconcile every stored application if this host holds the lease; returns the number of actions."""
         if not await self._store.acquire_lease(self._holder, ttl_s=self._interval_s * 3):
+            log.debug("reconciler: another host holds the lease")
             return 0
         done = 0
         now = time.monotonic()

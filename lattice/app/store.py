@@ -8,14 +8,19 @@ and another host takes over.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
+
+from nats.js.errors import NoKeysError
 
 from lattice import subjects
 from lattice.app.errors import AppError
 
 DEFAULT_LEASE_TTL_S = 15.0
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ class AppStore:
         kv = await self._open()
         try:
             keys = await kv.keys()
-        except Exception:  # nats-py raises NoKeysError on an empty bucket
+        except NoKeysError:
             return []
         apps = []
         for key in sorted(k for k in keys if k.startswith(subjects.APP_KEY_PREFIX)):
@@ -93,7 +98,8 @@ class AppStore:
             if current.get("holder") == holder or float(current.get("expires_at", 0)) < now:
                 await kv.update(subjects.RECONCILER_LEASE_KEY, value, last=entry.revision)
                 return True
-        except Exception:  # lost a compare-and-set race, or a malformed lease: someone else holds it
+        except Exception as exc:  # lost a compare-and-set race, or a malformed lease: someone else holds it
+            log.debug("lease not taken: %s", exc)
             return False
         return False
 
