@@ -19,6 +19,7 @@ class ActorView:
     actor_id: str
     image_ref: str
     app_instances: int  # instances carrying this application's annotation
+    revision: int = 0  # the lowest revision among them
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,14 @@ class StopActor:
 
 
 @dataclass(frozen=True)
+class UpdateActor:
+    host_id: str
+    actor_id: str
+    image_ref: str
+    annotations: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class StartProvider:
     host_id: str
     image_ref: str
@@ -89,7 +98,7 @@ class DeleteLink:
     link_name: str
 
 
-Action = StartActor | StopActor | StartProvider | StopProvider | PutLink | DeleteLink
+Action = StartActor | StopActor | UpdateActor | StartProvider | StopProvider | PutLink | DeleteLink
 
 
 def annotations_for(app: Application) -> dict[str, str]:
@@ -165,11 +174,15 @@ def _provider_targets(comp: Component, hosts: Sequence[HostView]) -> set[str]:
     return chosen
 
 
-def _plan_actor(app: Application, comp: Component, hosts: Sequence[HostView]) -> list[Action]:
+def _plan_actor(app: Application, comp: Component, hosts: Sequence[HostView], revision: int | None) -> list[Action]:
     notes = annotations_for(app)
     actions: list[Action] = []
     targets = _actor_targets(comp, hosts)
     for host in hosts:
+        stale = [a for a in host.actors if a.image_ref == comp.image and a.app_instances and revision is not None]
+        actions.extend(
+            UpdateActor(host.id, a.actor_id, comp.image, notes) for a in stale if a.revision < (revision or 0)
+        )
         want = targets[host.id]
         have = _actor_count(host, comp.image)
         if want > have:
@@ -225,11 +238,18 @@ def desired_links(app: Application, view: LatticeView) -> list[LinkDefinition]:
     return links
 
 
-def plan(app: Application, view: LatticeView) -> list[Action]:
-    """Everything to do now; an empty list means the lattice matches the manifest."""
+def plan(app: Application, view: LatticeView, revisions: Mapping[str, int] | None = None) -> list[Action]:
+    """Everything to do now; an empty list means the lattice matches the manifest.
+
+    ``revisions`` maps an actor image to the revision its module carries now; instances running an older one are
+    live-updated (so rebuilding an actor and redeploying, or just waiting for the next pass, rolls it out).
+    """
     actions: list[Action] = []
     for comp in app.components:
-        actions += _plan_actor(app, comp, view.hosts) if comp.is_actor else _plan_provider(app, comp, view.hosts)
+        if comp.is_actor:
+            actions += _plan_actor(app, comp, view.hosts, (revisions or {}).get(comp.image))
+        else:
+            actions += _plan_provider(app, comp, view.hosts)
     current = {link.identity: link for link in view.links}
     for link in desired_links(app, view):
         existing = current.get(link.identity)

@@ -23,6 +23,7 @@ from lattice.app.errors import AppError
 from lattice.app.manifest import APP_ANNOTATION, Application
 from lattice.app.plan import ActorView, HostView, LatticeView, ProviderView
 from lattice.app.store import AppStore, StoredApp
+from lattice.claims import ClaimsError, read_claims
 from lattice.control import ControlClient
 from lattice.control.errors import ControlError
 from lattice.control.replies import HostInventory
@@ -74,6 +75,8 @@ async def act(ctl: ControlClient, action: plan.Action) -> None:
             await ctl.start_actor(host_id, image, count, notes)
         case plan.StopActor(host_id, actor_id, count, notes):
             await ctl.stop_actor(host_id, actor_id, count, notes)
+        case plan.UpdateActor(host_id, actor_id, image, notes):
+            await ctl.update_actor(host_id, actor_id, image, notes)
         case plan.StartProvider(host_id, image, link_name, config, notes):
             await ctl.start_provider(host_id, image, link_name, config, notes)
         case plan.StopProvider(host_id, provider_id, link_name, contract_id):
@@ -95,13 +98,26 @@ async def apply(ctl: ControlClient, actions: list[plan.Action]) -> list[str]:
     return errors
 
 
+def module_revisions(app: Application) -> dict[str, int]:
+    """The revision each local actor module carries now (what a rebuild + re-sign changed)."""
+    found = {}
+    for comp in app.actors:
+        if comp.image.startswith("file://"):
+            try:
+                claims = read_claims(Path(comp.image.removeprefix("file://")).read_bytes(), verify=False)
+            except (OSError, ClaimsError):
+                continue  # the host reports an unreadable module when it tries to start it
+            found[comp.image] = claims.metadata.rev or claims.issued_at
+    return found
+
+
 async def reconcile_once(ctl: ControlClient, app: Application) -> list[plan.Action]:
     """One observe → plan → act pass; returns what it did."""
     view = await observe(ctl, app.name)
     if not view.hosts:
         log.debug("app %s: no host answered", app.name)
         return []
-    actions = plan.plan(app, view)
+    actions = plan.plan(app, view, module_revisions(app))
     for error in await apply(ctl, actions):
         log.warning("app %s: %s", app.name, error)
     return actions
@@ -156,7 +172,7 @@ def status(app: Application, view: LatticeView) -> AppStatus:
         for link in plan.desired_links(app, view)
         if link.identity in present and present[link.identity].provider_id == link.provider_id
     )
-    pending = tuple(type(a).__name__ for a in plan.plan(app, view))
+    pending = tuple(type(a).__name__ for a in plan.plan(app, view, module_revisions(app)))
     return AppStatus(app.name, tuple(comps), wanted_links, ok_links, pending)
 
 

@@ -12,7 +12,7 @@ import sys
 from lattice import keys
 from lattice.cli import output
 from lattice.cli.common import LatticeSettings, connection_flags, with_settings
-from lattice.cli.keyfiles import load_key
+from lattice.cli.keyfiles import load_key, local_cluster_seed_file
 from lattice.cli.output import CliError
 from lattice.control import ControlClient, PayloadError
 from lattice.control.call import call_actor, json_to_msgpack, msgpack_to_json, resolve_actor
@@ -44,11 +44,12 @@ def _payload(args: argparse.Namespace) -> bytes:
 
 
 def _cluster_key(args: argparse.Namespace, config: LatticeSettings) -> keys.KeyPair:
-    given = args.cluster_seed or config.cluster_seed
+    local = local_cluster_seed_file()
+    given = args.cluster_seed or config.cluster_seed or (str(local) if local.is_file() else None)
     if not given:
         raise CliError(
             "`lattice call` signs the invocation with the lattice's cluster seed: pass --cluster-seed SC… "
-            "(or a file holding it) or set WASMCLOUD_CLUSTER_SEED",
+            f"(or a file holding it) or set WASMCLOUD_CLUSTER_SEED (a `lattice up` lattice keeps it in {local})",
             output.EXIT_USAGE,
         )
     return load_key(given, keys.KeyType.CLUSTER, "--cluster-seed")

@@ -54,3 +54,23 @@ def load_key(value: str, expected: keys.KeyType, what: str) -> keys.KeyPair:
         return keys.KeyPair.from_seed(text, expected)
     except keys.NKeyError as exc:
         raise CliError(f"{what}: {exc}") from exc
+
+
+CLUSTER_SEED_FILE = "cluster.nk"
+
+
+def local_cluster_seed_file(state_dir: Path | None = None) -> Path:
+    """Where ``lattice up`` keeps its lattice's cluster seed: ``{state dir}/cluster.nk``."""
+    if state_dir is None:
+        from host.config import from_env
+
+        state_dir = from_env(dict(os.environ)).state_dir
+    return state_dir.expanduser() / CLUSTER_SEED_FILE
+
+
+def local_cluster_seed(state_dir: Path) -> str:
+    """The local lattice's cluster seed, made (0600) on first use so restarts keep the same cluster key."""
+    path = local_cluster_seed_file(state_dir)
+    if path.is_file():
+        return load_key(str(path), keys.KeyType.CLUSTER, str(path)).seed
+    return write_seed(path, keys.KeyPair.create(keys.KeyType.CLUSTER)).read_text().strip()

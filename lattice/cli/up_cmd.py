@@ -19,6 +19,7 @@ from lattice.app.errors import AppError
 from lattice.cli import output
 from lattice.cli.common import DEFAULT_WAIT_S, positive_float
 from lattice.cli.host_cmd import add_host_flags, config_from_args, setup_logging
+from lattice.cli.keyfiles import local_cluster_seed
 from lattice.cli.output import CliError
 from lattice.errors import LatticeError
 from lattice.natsconn import DEFAULT_NATS_URL
@@ -46,8 +47,11 @@ def _config(args: argparse.Namespace) -> tuple[HostConfig, str]:
         config = config_from_args(args, dict(os.environ))
     except ConfigError as exc:
         raise CliError(f"bad configuration: {exc}", output.EXIT_USAGE) from exc
-    # a local lattice loads the example app's actors and providers from files
-    return replace(config, allow_file_load=True), args.nats_url or config.ctl_nats().url or DEFAULT_NATS_URL
+    # a local lattice loads the example app's actors and providers from files, and keeps one cluster key in its
+    # state directory so that restarts and `lattice call` agree on it
+    seed = config.cluster_seed or local_cluster_seed(config.state_dir)
+    config = replace(config, allow_file_load=True, cluster_seed=seed)
+    return config, args.nats_url or config.ctl_nats().url or DEFAULT_NATS_URL
 
 
 def cmd_up(args: argparse.Namespace) -> int:

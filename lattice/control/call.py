@@ -69,7 +69,10 @@ async def resolve_actor(ctl: ControlClient, text: str) -> str:
         return text
     claims = await ctl.get_claims()
     for field in ("call_alias", "name"):
-        found = sorted({c["sub"] for c in claims if c.get(field) == text and c.get("sub", "").startswith("M")})
+        wanted = text.casefold()
+        found = sorted(
+            {c["sub"] for c in claims if c.get(field, "").casefold() == wanted and c.get("sub", "").startswith("M")}
+        )
         if len(found) == 1:
             return found[0]
         if len(found) > 1:

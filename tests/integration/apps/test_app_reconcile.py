@@ -161,3 +161,33 @@ def test_deploy_without_hosts_says_what_to_do(lattice: Lattice, tmp_path: Path) 
     done = lattice.cli("app", "deploy", str(_manifest(tmp_path, 1)), check=False)
     assert done.returncode != 0
     assert "lattice up" in done.stderr
+
+
+def test_a_rebuilt_module_is_rolled_out_by_live_update(lattice: Lattice, tmp_path: Path) -> None:
+    from lattice.claims import ActorSpec, read_claims, sign_module
+
+    examples = REPO / "actors-examples"
+    module = tmp_path / "echo.wasm"
+    module.write_bytes(ECHO.read_bytes())
+    app = tmp_path / "app.yaml"
+    app.write_text(_manifest(tmp_path, 1).read_text().replace(str(ECHO), str(module)))
+    lattice.start_host("h1", "a")
+    lattice.wait_hosts(1)
+    lattice.cli("app", "deploy", str(app))
+    running = read_claims(module.read_bytes()).metadata.rev or 0
+
+    account = keys.KeyPair.from_seed((examples / "keys" / "account.nk").read_text())
+    subject = keys.KeyPair.from_seed((examples / "echo" / "module.nk").read_text())
+    spec = ActorSpec(name="Echo", caps=["wasmcloud:httpserver"], rev=running + 1, ver="0.1.1")
+    module.write_bytes(sign_module(module.read_bytes(), spec, account, subject)[0])
+
+    deadline = time.monotonic() + WAIT_S
+    revisions: list[int] = []
+    while time.monotonic() < deadline:
+        inventory = json.loads(lattice.cli("ctl", "get", "inventory", "--json").stdout)
+        found = inventory[0] if isinstance(inventory, list) else inventory
+        revisions = [i["revision"] for a in found["actors"] for i in a["instances"]]
+        if revisions == [running + 1]:
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"the rebuilt module was not rolled out: revisions {revisions}")

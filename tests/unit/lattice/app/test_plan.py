@@ -120,3 +120,13 @@ def test_removal_unlinks_and_stops_only_app_workloads(tmp_path: Path) -> None:
     assert plan.DeleteLink(ACTOR, "wasmcloud:httpserver", "default") in actions
     assert {(a.host_id, a.count) for a in actions if isinstance(a, plan.StopActor)} == {("N1", 2), ("N2", 1)}
     assert [a.host_id for a in actions if isinstance(a, plan.StopProvider)] == ["N1"]
+
+
+def test_older_revisions_are_live_updated(tmp_path: Path) -> None:
+    app = _app(tmp_path, replicas=1)
+    image = app.actors[0].image
+    old = LatticeView((HostView("N1", {}, (ActorView(ACTOR, image, 1, revision=1),)),))
+    notes = {"wasmcloud.dev/appspec": "demo"}
+    assert plan.UpdateActor("N1", ACTOR, image, notes) in plan.plan(app, old, {image: 2})
+    assert not [a for a in plan.plan(app, old, {image: 1}) if isinstance(a, plan.UpdateActor)]
+    assert not [a for a in plan.plan(app, old) if isinstance(a, plan.UpdateActor)]
