@@ -26,7 +26,7 @@ from lattice.app.store import AppStore, StoredApp
 from lattice.claims import ClaimsError, read_claims
 from lattice.control import ControlClient
 from lattice.control.errors import ControlError
-from lattice.control.replies import HostInventory
+from lattice.control.replies import ActorDescription, HostInventory
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,11 @@ def _host_view(inv: HostInventory, app_name: str) -> HostView:
     def mine(notes: Mapping[str, str]) -> bool:
         return notes.get(APP_ANNOTATION) == app_name
 
-    actors = tuple(ActorView(a.id, a.image_ref, sum(1 for i in a.instances if mine(i.annotations))) for a in inv.actors)
+    def actor(a: ActorDescription) -> ActorView:
+        owned = [i for i in a.instances if mine(i.annotations)]
+        return ActorView(a.id, a.image_ref, len(owned), min((i.revision for i in owned), default=0))
+
+    actors = tuple(actor(a) for a in inv.actors)
     providers = tuple(
         ProviderView(p.id, p.image_ref, p.link_name, p.contract_id, mine(p.annotations)) for p in inv.providers
     )
@@ -147,7 +151,8 @@ class AppStatus:
 
     @property
     def ready(self) -> bool:
-        return all(c.ready for c in self.components) and self.links_present == self.links_wanted
+        """Every count and link as wanted, and nothing left to do (e.g. no live update pending)."""
+        return all(c.ready for c in self.components) and self.links_present == self.links_wanted and not self.pending
 
 
 def status(app: Application, view: LatticeView) -> AppStatus:
