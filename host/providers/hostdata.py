@@ -20,6 +20,8 @@ class HostDataNats:
     tls: bool = False
     tls_ca: str = ""
     creds_file: str = ""
+    tls_cert: str = ""
+    tls_key: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -64,4 +66,6 @@ def build_host_data(
         log_level=host.log_level,
         lattice_rpc_tls_ca=nats.tls_ca,
         lattice_rpc_creds_file=nats.creds_file,
+        lattice_rpc_tls_cert=nats.tls_cert,
+        lattice_rpc_tls_key=nats.tls_key,
     )

@@ -12,6 +12,7 @@ import signal
 from collections import deque
 from collections.abc import Mapping, Sequence
 
+from host.config import ENV_VARS
 from host.providers.errors import ProviderStartFailed
 from lattice.wire import HostData
 
@@ -31,9 +32,13 @@ def describe_exit(code: int) -> str:
     return "exited normally" if code == 0 else f"exited with code {code}"
 
 
+HOST_SECRET_ENV = frozenset(var.name for var in ENV_VARS if var.secret or var.name.endswith("_CREDSFILE"))
+"""The host's own seeds, JWTs and creds files: a provider gets what it needs (and no more) through HostData."""
+
+
 def child_env(base: Mapping[str, str]) -> dict[str, str]:
-    """The host's environment without anything that would override the HostData on stdin."""
-    return {k: v for k, v in base.items() if k != HOST_DATA_ENV}
+    """The host's environment without the HostData override and without the host's secrets."""
+    return {k: v for k, v in base.items() if k != HOST_DATA_ENV and k not in HOST_SECRET_ENV}
 
 
 class ProviderProcess:

@@ -72,6 +72,8 @@ def nats_options(host_data: HostData, name: str) -> NatsOptions:
             jwt=host_data.lattice_rpc_user_jwt or None,
             creds_file=Path(host_data.lattice_rpc_creds_file) if host_data.lattice_rpc_creds_file else None,
             tls_ca=Path(host_data.lattice_rpc_tls_ca) if host_data.lattice_rpc_tls_ca else None,
+            tls_cert=Path(host_data.lattice_rpc_tls_cert) if host_data.lattice_rpc_tls_cert else None,
+            tls_key=Path(host_data.lattice_rpc_tls_key) if host_data.lattice_rpc_tls_key else None,
             tls_required=host_data.lattice_rpc_tls,
             name=name,
         )

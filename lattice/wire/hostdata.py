@@ -39,6 +39,8 @@ class HostData:
     # wasmlattice extras (ignored by wasmbus-rpc providers): TLS files and a creds file for the provider's NATS
     lattice_rpc_tls_ca: str = ""
     lattice_rpc_creds_file: str = ""
+    lattice_rpc_tls_cert: str = ""
+    lattice_rpc_tls_key: str = ""
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -83,7 +85,7 @@ class HostData:
 
 _REQUIRED_TEXT = ("host_id", "lattice_rpc_prefix", "link_name", "provider_key")
 _TEXT = ("invocation_seed", "lattice_rpc_url", "lattice_rpc_user_jwt", "lattice_rpc_user_seed", "instance_id")
-_TEXT_EXTRAS = ("lattice_rpc_tls_ca", "lattice_rpc_creds_file")
+_TEXT_EXTRAS = ("lattice_rpc_tls_ca", "lattice_rpc_creds_file", "lattice_rpc_tls_cert", "lattice_rpc_tls_key")
 _OPTIONAL_TEXT = ("config_json", "js_domain", "log_level")
 
 
