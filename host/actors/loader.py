@@ -21,6 +21,22 @@ def is_path_like(ref: str) -> bool:
     return ref.startswith(("/", "./", "../", "~")) or ref.endswith(".wasm")
 
 
+def canonical_ref(ref: str) -> str:
+    """One spelling per local module: ``file://`` + the absolute, resolved path (other refs are unchanged).
+
+    Inventories, refmaps and the app reconciler compare refs as text, so ``./a.wasm``, ``/x/a.wasm`` and
+    ``file:///x/a.wasm`` must not look like three different images.
+    """
+    text = ref.strip() if isinstance(ref, str) else ref
+    if not isinstance(text, str) or not text:
+        return ref
+    if text.startswith(FILE_SCHEME):
+        return f"{FILE_SCHEME}{Path(unquote(text[len(FILE_SCHEME) :])).expanduser().resolve()}"
+    if "://" not in text and is_path_like(text):
+        return f"{FILE_SCHEME}{Path(text).expanduser().resolve()}"
+    return text
+
+
 def local_path(ref: str, allow_file_load: bool) -> Path:
     """The file an actor reference names; raises :class:`ActorRefRejected` for anything else."""
     if not isinstance(ref, str) or not ref.strip():

@@ -79,6 +79,7 @@ class ActorManager:
 
     async def start(self, ref: str, count: int, annotations: Mapping[str, str]) -> RunningActor:
         """Load ``ref`` (``file://`` or a path) and run ``count`` instances of it."""
+        ref = loader.canonical_ref(ref)
         try:
             wasm = await loader.read_module(loader.local_path(ref, self._s.allow_file_load))
         except ActorError as exc:
@@ -246,6 +247,7 @@ class ActorManager:
 
     async def _start_as(self, actor_id: str, ref: str, count: int, annotations: Mapping[str, str]) -> None:
         """Start ``ref``, which must be actor ``actor_id`` when one is named."""
+        ref = loader.canonical_ref(ref)
         try:
             wasm = await loader.read_module(loader.local_path(ref, self._s.allow_file_load))
             subject = loader.claimed_subject(wasm)
@@ -275,6 +277,7 @@ class ActorManager:
         actor = self.actors.get(actor_id)
         if actor is None:
             raise ActorNotRunning(f"actor {actor_id} is not running on this host")
+        new_ref = loader.canonical_ref(new_ref)
         async with self._lock(actor_id):
             revision = actor.revision
             try:

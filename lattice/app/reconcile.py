@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_S = 5.0
 DEFAULT_SETTLE_S = 6.0
+STOP_TIMEOUT_S = 5.0
 TRIGGER_EVENTS = frozenset(
     {"host_stopped", "actor_stopped", "actors_stopped", "provider_stopped", "health_check_failed", "host_started"}
 )
@@ -206,6 +207,7 @@ class Reconciler:
         self._settling: dict[str, float] = {}
         self._task: asyncio.Task[None] | None = None
         self._subs: list[Any] = []
+        self._stopping = False
 
     async def start(self) -> None:
         async def on_event(msg: Any) -> None:
@@ -221,19 +223,27 @@ class Reconciler:
         self._subs.append(await self._nc.subscribe(subjects.kv_subject(bucket, ">"), cb=on_app_change))
         self._task = asyncio.create_task(self._loop(), name=f"reconciler-{self._lattice}")
 
+    def stopping(self) -> bool:
+        """True once :meth:`stop` began (a method, so checks are not narrowed away across awaits)."""
+        return self._stopping
+
     async def stop(self) -> None:
+        """Stop the loop; a pass in flight is cancelled (and abandoned if a library swallows the cancellation)."""
+        self._stopping = True
+        self._wake.set()
         for sub in self._subs:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
         self._subs.clear()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            task, self._task = self._task, None
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=STOP_TIMEOUT_S)
+            if not done:
+                log.warning("reconciler did not stop within %.0fs; abandoning its pass", STOP_TIMEOUT_S)
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.run_pass()
             except Exception as exc:  # a pass must never kill the loop
@@ -244,12 +254,16 @@ class Reconciler:
 
     async def run_pass(self) -> int:
         """Reconcile every stored application if this host holds the lease; returns the number of actions."""
+        if self.stopping():
+            return 0
         if not await self._store.acquire_lease(self._holder, ttl_s=self._interval_s * 3):
             log.debug("reconciler: another host holds the lease")
             return 0
         done = 0
         now = time.monotonic()
         for stored in await self._store.list():
+            if self.stopping():
+                break
             if self._settling.get(stored.name, 0.0) > now:
                 continue
             try:
