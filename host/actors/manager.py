@@ -284,6 +284,9 @@ class ActorManager:
                 wasm = await loader.read_module(loader.local_path(new_ref, self._s.allow_file_load))
                 claims = loader.check_claims(wasm, self._s.actor_issuers)
                 revision = revision_of(claims)
+                if self._already_running(actor, claims):
+                    log.info("update of %s: revision %d is already running", actor_id, revision)
+                    return
                 self._check_update(actor, claims)
                 compiled = await self._compile(wasm, claims)
                 await actor.pool.swap(compiled)
@@ -294,6 +297,12 @@ class ActorManager:
             await self._record(claims, new_ref)
             for instance in actor.instances:
                 await self._ctx.publish(events.actor_updated(self._s.host_id, actor_id, revision, instance.instance_id))
+
+    @staticmethod
+    def _already_running(actor: RunningActor, claims: ActorClaims) -> bool:
+        """The same module at the same revision: asking twice (a person and the app reconciler) is not an error."""
+        same = claims.subject == actor.public_key and revision_of(claims) == actor.revision
+        return same and claims.metadata.hash == actor.claims.metadata.hash
 
     @staticmethod
     def _check_update(actor: RunningActor, claims: ActorClaims) -> None:

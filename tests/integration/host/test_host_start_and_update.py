@@ -150,3 +150,19 @@ async def test_live_update_to_a_lower_revision_is_refused(
         response = await invoke(caller(nc, host_config.lattice, cluster_key), pk, "Echo.Echo", b"v5")
         assert response.msg == b"v5"
         assert log.named("actor_updated") == []
+
+
+async def test_updating_to_the_module_already_running_is_not_an_error(
+    nc: Any, host_config: HostConfig, account: keys.KeyPair, tmp_path: Path
+) -> None:
+    module_key = keys.KeyPair.create(keys.KeyType.MODULE)
+    v5, _ = signed_guest(account, module_key=module_key, rev=5)
+    v3, _ = signed_guest(account, module_key=module_key, rev=3, variant=3)
+    pk = module_key.public_key
+    async with Host(host_config) as host, EventLog(nc, host_config.lattice) as log:
+        await host.launch_actor(write_module(tmp_path, v5, "v5.wasm"), 1, {})
+        await log.wait_for("actors_started", public_key=pk)
+        await host.update_actor(pk, write_module(tmp_path, v5, "again.wasm"), {})
+        await host.update_actor(pk, write_module(tmp_path, v3, "v3.wasm"), {})
+        (failed,) = await log.wait_for("actor_update_failed", public_key=pk)
+        assert failed["data"]["revision"] == 3, "the same-revision update of the same module must not fail"
