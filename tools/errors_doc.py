@@ -46,7 +46,7 @@ def _classes() -> list[type[BaseException]]:
 
 def _line(cls: type[BaseException]) -> str:
     doc = (inspect.getdoc(cls) or "").split("\n")[0].strip()
-    extra = [b.__qualname__ for b in cls.__bases__[1:] if b.__module__.split(".")[0] not in PACKAGES]
+    extra = [b.__qualname__ for b in cls.__bases__[1:]]
     also = f" (also {', '.join(extra)})" if extra else ""
     return f"{cls.__qualname__} — `{cls.__module__}`{also}" + (f": {doc}" if doc else "")
 

@@ -19,6 +19,7 @@ from typing import Protocol
 
 import wasmtime
 
+from host.errors import HostError
 from host.runtime.errors import HostCallFailed
 
 WAPC_NAMESPACES = ("wapc", "wasmbus")
@@ -42,7 +43,7 @@ class HostCallHandler(Protocol):
     def __call__(self, binding: str, namespace: str, operation: str, payload: bytes) -> bytes: ...
 
 
-class MemoryFault(Exception):
+class MemoryFault(HostError):
     """A guest pointer/length pair lies outside the guest's memory (internal, never leaves the package)."""
 
 

@@ -7,8 +7,10 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
+from lattice.errors import LatticeError
 
-class CliError(Exception):
+
+class CliError(LatticeError):
     """A failure to report as one line on stderr with a meaningful exit code."""
 
     def __init__(self, message: str, exit_code: int = 1) -> None:

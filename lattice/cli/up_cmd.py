@@ -65,6 +65,8 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     try:
         return asyncio.run(_run_up(args, config, url))
+    except CliError:
+        raise
     except (LatticeError, AppError) as exc:
         raise CliError(str(exc)) from exc
     finally:
