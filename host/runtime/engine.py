@@ -32,8 +32,10 @@ T = TypeVar("T")
 
 DEFAULT_EPOCH_TICK_MS = 10
 """Epoch ticker period: the granularity of call deadlines."""
-DEFAULT_WORKER_THREADS = 16
-"""Threads that run guest calls (host calls block them too, so more than the CPU count)."""
+DEFAULT_WORKER_THREADS = 1024
+"""Most threads that run guest calls: a ceiling, not a pool size (threads start on demand). Each actor's own gate
+(its instance count) bounds its concurrency; the shared ceiling must not, or one actor whose calls loop until their
+deadline (or block in host calls) holds every thread and the healthy actors' calls queue behind it."""
 
 ENGINE_SETTINGS: tuple[tuple[str, bool], ...] = (("epoch_interruption", True), ("memory_may_move", False))
 """wasmtime ``Config`` attributes set on the engine; part of the module cache key."""

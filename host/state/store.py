@@ -25,6 +25,7 @@ from lattice.wire import LinkDefinition, link_id
 
 KV_HISTORY = 1
 WATCH_RETRY_S = 1.0
+WATCH_CHECK_S = 0.5  # how often an idle watch checks whether the connection reconnected
 KV_DELETE_OPS = frozenset({"DEL", "PURGE"})
 
 log = logging.getLogger(__name__)
@@ -96,30 +97,53 @@ class LatticeStore:
     # --- watching -------------------------------------------------------------------------------------------------
 
     async def watch(self) -> None:
-        """Mirror the bucket forever (run it as a task; cancel to stop). Re-watches after errors."""
+        """Mirror the bucket forever (run it as a task; cancel to stop). Re-watches after errors and reconnects (the
+        replay re-announces every link, which providers take as duplicate puts)."""
         while True:
             try:
                 await self._watch_once()
+                continue  # it ended on a reconnect: watch again at once
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.warning("lattice bucket watch failed (%s); retrying in %.0fs", exc, WATCH_RETRY_S)
             await asyncio.sleep(WATCH_RETRY_S)
 
+    def _reconnects(self) -> int:
+        return int(getattr(self._nc, "stats", {}).get("reconnects", 0))
+
     async def _watch_once(self) -> None:
+        """Watch until the connection reconnects: the watch's consumer may not have survived the server (a restart
+        or the loss of a cluster node), and nats-py only notices after missed heartbeats, if at all."""
         watcher = await self.kv.watchall()
+        tasks = [asyncio.create_task(self._mirror(watcher)), asyncio.create_task(self._reconnected())]
         try:
-            async for entry in watcher:
-                if entry is None:
-                    self.synced.set()
-                    continue
-                deleted = entry.operation in KV_DELETE_OPS
-                await self._apply(entry.key, None if deleted else bytes(entry.value or b""))
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # a failed mirror raises here
         finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             try:
                 await watcher.stop()
             except Exception as exc:
                 log.debug("stopping the bucket watcher failed: %s", exc)
+
+    async def _mirror(self, watcher: Any) -> None:
+        async for entry in watcher:
+            if entry is None:
+                self.synced.set()
+                continue
+            deleted = entry.operation in KV_DELETE_OPS
+            await self._apply(entry.key, None if deleted else bytes(entry.value or b""))
+
+    async def _reconnected(self) -> None:
+        """Return once the connection has reconnected (nats-py offers no hook besides its connect-time callback)."""
+        seen = self._reconnects()
+        while self._reconnects() == seen:  # noqa: ASYNC110 - a counter, not an event, tells
+            await asyncio.sleep(WATCH_CHECK_S)
+        log.info("reconnected to NATS: watching the lattice bucket %s afresh", self.bucket)
 
     async def _apply(self, key: str, value: bytes | None) -> None:
         try:

@@ -1,0 +1,26 @@
+"""Fixtures of the fault-injection tests (helpers live in faults_support.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from lattice import keys
+from tests.faults.faults_support import client
+
+
+@pytest.fixture
+def cluster_key() -> keys.KeyPair:
+    return keys.KeyPair.create(keys.KeyType.CLUSTER)
+
+
+@pytest.fixture
+async def fast_nc(nats_url: str, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """A client of the session's nats-server that reconnects quickly; closed after the test."""
+    nc = await client(nats_url, request.node.name)
+    try:
+        yield nc
+    finally:
+        await nc.close()
