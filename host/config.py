@@ -159,6 +159,8 @@ ENV_VARS: tuple[EnvVar, ...] = (
            "comma-separated account keys (A…) allowed to sign actors; empty allows any"),
     EnvVar("WASMLATTICE_HEARTBEAT_INTERVAL_S", "heartbeat_interval_s", parse_float, DEFAULT_HEARTBEAT_INTERVAL_S,
            "seconds between host_heartbeat events"),
+    EnvVar("WASMLATTICE_JS_REPLICAS", "js_replicas", parse_int, 1,
+           "JetStream replicas of the lattice bucket when a host creates it (3 on a 3-node cluster)"),
     EnvVar("WASMLATTICE_APP_RECONCILER", "app_reconciler", parse_bool, True,
            "take part in keeping deployed applications in place (one leader-elected host acts)"),
     EnvVar("WASMLATTICE_APP_RECONCILE_INTERVAL_S", "app_reconcile_interval_s", parse_float,
@@ -210,6 +212,7 @@ class HostConfig:
     actor_max_in_flight: int = DEFAULT_ACTOR_MAX_IN_FLIGHT
     actor_issuers: tuple[str, ...] = ()
     heartbeat_interval_s: float = DEFAULT_HEARTBEAT_INTERVAL_S
+    js_replicas: int = 1
     app_reconciler: bool = True
     app_reconcile_interval_s: float = DEFAULT_APP_RECONCILE_INTERVAL_S
 
@@ -228,7 +231,13 @@ class HostConfig:
                 raise ConfigError(f"{name} {getattr(self, name)} is not in 1..65535")
         for name in ("rpc_timeout_ms", "policy_timeout_ms", "actor_memory_bytes", "actor_deadline_ms"):
             _check_positive(self, name)
-        for name in ("actor_max_instances", "actor_max_in_flight", "heartbeat_interval_s", "app_reconcile_interval_s"):
+        for name in (
+            "actor_max_instances",
+            "actor_max_in_flight",
+            "heartbeat_interval_s",
+            "app_reconcile_interval_s",
+            "js_replicas",
+        ):
             _check_positive(self, name)
         for key in self.labels:
             if not key or not isinstance(self.labels[key], str):

@@ -118,7 +118,7 @@ class Host(HostCommands):
         self._events_nc = self._rpc_nc if same else await self._connect(cfg.ctl_nats(), "ctl")
         self._runtime = self._stack.enter_context(Runtime(self._runtime_config))
         self._tg = await self._stack.enter_async_context(asyncio.TaskGroup())
-        self._store = LatticeStore(self._events_nc, cfg.lattice, cfg.js_domain)
+        self._store = LatticeStore(self._events_nc, cfg.lattice, cfg.js_domain, cfg.js_replicas)
         await self._store.open()
         self._loops.append(self._tg.create_task(self._store.watch()))
         await self._wait_synced()

@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 class LatticeStore:
     """Reads and writes the lattice bucket; :meth:`watch` keeps :attr:`cache` in step with it."""
 
-    def __init__(self, nc: Any, lattice: str, js_domain: str | None = None) -> None:
+    def __init__(self, nc: Any, lattice: str, js_domain: str | None = None, replicas: int = 1) -> None:
+        self._replicas = replicas
         self._nc = nc
         self._js = nc.jetstream(domain=js_domain) if js_domain else nc.jetstream()
         self.lattice = lattice
@@ -49,7 +50,13 @@ class LatticeStore:
             try:
                 self._kv = await self._js.key_value(self.bucket)
             except BucketNotFoundError:
-                config = KeyValueConfig(bucket=self.bucket, history=KV_HISTORY, storage=StorageType.FILE, direct=True)
+                config = KeyValueConfig(
+                    bucket=self.bucket,
+                    history=KV_HISTORY,
+                    storage=StorageType.FILE,
+                    direct=True,
+                    replicas=self._replicas,
+                )
                 self._kv = await self._js.create_key_value(config)
         except Exception as exc:
             raise StateUnavailable(f"cannot open lattice bucket {self.bucket}: is JetStream enabled? ({exc})") from exc

@@ -1,9 +1,10 @@
 """A 3-node NATS cluster losing one node under load: the host and its provider fail over, the lattice state
 (links, claims) is intact, and calls succeed again within a bounded time.
 
-The lattice bucket and the keyvalue bucket are created with three replicas before the host starts (as an operator
-would with ``nats kv add --replicas 3``); host and provider bind to existing buckets. Host and provider are given
-node 0's URL only and find the other nodes through cluster discovery; node 0 is the one SIGKILLed.
+The host creates the lattice bucket with three replicas (``WASMLATTICE_JS_REPLICAS=3``); the keyvalue bucket is
+created with three replicas before the provider uses it (as an operator would with ``nats kv add --replicas 3``).
+Host and provider are given node 0's URL only and find the other nodes through cluster discovery; node 0 is the
+one SIGKILLed.
 """
 
 from __future__ import annotations
@@ -90,13 +91,18 @@ async def test_host_and_provider_survive_losing_a_cluster_node(
         nc = await client(steady.url, "cluster test")
         js = nc.jetstream()
         bucket = f"c_{lattice_prefix}"
-        for name in (subjects.lattice_bucket(lattice_prefix), bucket):
-            await _create_bucket(js, name)
+        await _create_bucket(js, bucket)  # the provider's bucket, made by an operator
         config = HostConfig(
-            lattice=lattice_prefix, cluster_seed=cluster_key.seed, allow_file_load=True, state_dir=tmp_path / "host"
+            lattice=lattice_prefix,
+            cluster_seed=cluster_key.seed,
+            allow_file_load=True,
+            state_dir=tmp_path / "host",
+            js_replicas=REPLICAS,  # the host makes the lattice bucket with three replicas itself
         ).with_nats_url(doomed.url)
         rpc = caller(nc, lattice_prefix, cluster_key, RPC_TIMEOUT_MS)
         async with Host(config) as host, ControlClient(nc, lattice_prefix) as ctl:
+            info = await js.stream_info(f"KV_{subjects.lattice_bucket(lattice_prefix)}")
+            assert info.config.num_replicas == REPLICAS
             await host.launch_actor(PONGER_REF, 1, {})
             await host.launch_actor(KVCOUNTER_REF, 1, {})
             await host.launch_provider(KEYVALUE_REF, "default", None, {})
