@@ -82,6 +82,14 @@ def tmp_state_dir(tmp_path: Path) -> Path:
     return state
 
 
+@pytest.fixture(autouse=True)
+def _no_home_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests (and the processes they start) never read or write ~/.wasmlattice: state and keys go to a temp dir."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("WASMLATTICE_STATE_DIR", str(home / "state"))
+    monkeypatch.setenv("WASMLATTICE_KEYS_DIR", str(home / "keys"))
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Free wasmtime objects while the interpreter is whole (their finalisers fail during interpreter teardown)."""
     import gc

@@ -70,6 +70,8 @@ log = logging.getLogger(__name__)
 DEFAULT_REQUEST_TIMEOUT_S = 2.0
 DEFAULT_GATHER_TIMEOUT_S = 1.0
 DEFAULT_DRAIN_TIMEOUT_S = 2
+STATUS_HEADER = "Status"  # nats-py puts a server status line (e.g. 503 no responders) here
+NO_RESPONDERS_STATUS = "503"
 
 P = TypeVar("P", bound=JsonPayload)
 
@@ -352,7 +354,11 @@ async def _collect(sub: Any, window: float, into: list[bytes]) -> None:
             msg = await sub.next_msg(timeout=left)
         except TimeoutError:
             return
-        into.append(bytes(msg.data))
+        status = msg.headers.get(STATUS_HEADER) if msg.headers else None
+        if status == NO_RESPONDERS_STATUS:  # the server's notice that nobody listens: no reply will come
+            return
+        if status is None:
+            into.append(bytes(msg.data))
 
 
 def _reply_object(data: bytes, what: str, host_id: str = "") -> dict[str, Any]:

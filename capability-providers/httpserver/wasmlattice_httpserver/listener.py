@@ -13,6 +13,7 @@ import ssl
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from lattice.interfaces import HttpRequest, HttpResponse
 from lattice.provider import LinkRefused
@@ -27,6 +28,29 @@ DEFAULT_SHUTDOWN_TIMEOUT_S = 2.0
 READ_CHUNK = 64 * 1024
 
 log = logging.getLogger(__name__)
+
+
+class ClientFaults(logging.Filter):
+    """aiohttp logs every malformed request (and every client that hangs up mid-body) at ERROR with a traceback:
+    garbage sent by anyone would flood the log. Such a record becomes one WARNING line without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError) and 400 <= exc.code < 500:
+            detail = f"{exc.code} {(str(exc.message).strip().splitlines() or [''])[0][:200]}"
+        elif isinstance(exc, ConnectionResetError):
+            detail = "the client hung up"
+        else:
+            return True
+        if record.levelno > logging.WARNING:
+            record.msg, record.args = f"{record.getMessage()}: {detail}", ()
+            record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+server_log = logging.getLogger(f"{__name__}.server")  # aiohttp's request-handling log, for this provider
+server_log.addFilter(ClientFaults())
 
 CallActor = Callable[[bytes, int | None], Awaitable[bytes]]
 
@@ -105,7 +129,7 @@ class Listener:
 
     async def start(self) -> None:
         ctx = ssl_context(self.settings)
-        server = web.Server(self._handle, access_log=None)
+        server = web.Server(self._handle, access_log=None, logger=server_log)
         runner = web.ServerRunner(server, shutdown_timeout=DEFAULT_SHUTDOWN_TIMEOUT_S)
         await runner.setup()
         site = web.TCPSite(runner, self.settings.host, self.settings.port, ssl_context=ctx)
