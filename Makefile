@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 APP    ?= actors-examples/app.yaml
 
-.PHONY: venv test lint typecheck unit run actors bench soak clean
+.PHONY: venv test lint typecheck unit run actors node-deps bench soak clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,13 @@ typecheck: venv
 unit: venv
 	$(BIN)/pytest tests/unit -q
 
-test: lint typecheck
+test: lint typecheck node-deps
 	$(BIN)/pytest -q
+
+# The actor rebuild tests need the pinned AssemblyScript toolchain; without npm they skip, saying so.
+node-deps:
+	@if command -v npm >/dev/null 2>&1; then bash actors-examples/build.sh --deps; \
+	else echo "npm not found: the tests that rebuild actors will be skipped"; fi
 
 run: venv
 	$(BIN)/lattice up --app $(APP)

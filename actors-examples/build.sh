@@ -4,6 +4,7 @@
 #
 #   build.sh [--no-sign] [--force-sign] [ACTOR...]
 #
+#   --deps        only install the pinned toolchain (npm ci when node_modules is missing or stale), then exit
 #   --no-sign     only compile (no lattice CLI needed); signed modules and manifest.json are left alone
 #   --force-sign  re-sign even when the signed module already matches the build and actor.json
 #   ACTOR...      build only these actors (default: every directory holding an actor.json)
@@ -26,12 +27,14 @@ LOCK_STAMP="node_modules/.wasmlattice-lock.sha256"
 
 sign=1
 force_sign=0
+deps_only=0
 actors=()
 for arg in "$@"; do
   case "$arg" in
+    --deps) deps_only=1 ;;
     --no-sign) sign=0 ;;
     --force-sign) force_sign=1 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "build.sh: unknown option $arg" >&2; exit 2 ;;
     *) actors+=("$arg") ;;
   esac
@@ -59,6 +62,11 @@ sign_actor() {
   "$LATTICE" claims sign "$name/build/$name.unsigned.wasm" \
     --issuer keys/account.nk --subject "$name/module.nk" "${args[@]}" -o "$name/$name.wasm"
 }
+
+if [[ $deps_only -eq 1 ]]; then
+  ensure_node_modules
+  exit 0
+fi
 
 requested=("${actors[@]}")
 if [[ ${#actors[@]} -eq 0 ]]; then
