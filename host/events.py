@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-import uuid
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,10 +20,17 @@ from lattice.wire import LinkDefinition, WasmCloudEntity
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/json"
 LINKDEF_SOURCE = "n/a"  # OTP's source for linkdef events
+_UUID_VARIANT = "89ab"
 
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
+
+
+def event_id() -> str:
+    """A random UUIDv4 in its text form, formatted directly (``str(uuid.uuid4())`` costs twice as much per event)."""
+    h = os.urandom(16).hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_UUID_VARIANT[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}"
 
 
 def cloud_event(name: str, source: str, data: Mapping[str, Any]) -> Event:
@@ -32,7 +39,7 @@ def cloud_event(name: str, source: str, data: Mapping[str, Any]) -> Event:
         "specversion": SPEC_VERSION,
         "type": subjects.event_type(name),
         "source": source,
-        "id": str(uuid.uuid4()),
+        "id": event_id(),
         "time": datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "datacontenttype": CONTENT_TYPE,
         "data": dict(data),

@@ -25,7 +25,9 @@ Public API:
 
 Choices worth knowing:
 
-* Guest calls run on the runtime's worker threads (wasm releases the GIL), never on the event loop.
+* Guest calls run on each pool's own worker threads (at most one per instance slot; wasm releases the GIL), fed by
+  a queue and answering through one loop wake-up per batch; never on the event loop. The runtime's shared executor
+  runs only start-up, swap and compile work.
 * Two wasmtime call paths give identical results: the fast low-level one (``wasmtime._ffi``, pinned to
   wasmtime 50.0.1) and the public-API one, used when ``RuntimeConfig.fast_path`` is False or the fast
   path is unavailable (logged). See :mod:`host.runtime.fastcall`.

@@ -33,9 +33,9 @@ T = TypeVar("T")
 DEFAULT_EPOCH_TICK_MS = 10
 """Epoch ticker period: the granularity of call deadlines."""
 DEFAULT_WORKER_THREADS = 1024
-"""Most threads that run guest calls: a ceiling, not a pool size (threads start on demand). Each actor's own gate
-(its instance count) bounds its concurrency; the shared ceiling must not, or one actor whose calls loop until their
-deadline (or block in host calls) holds every thread and the healthy actors' calls queue behind it."""
+"""Most threads of the shared executor, which runs instantiation (init exports), swaps and compiles: a ceiling, not a
+pool size (threads start on demand). Guest calls run on each pool's own threads, bounded by its instance count, so
+one actor whose calls loop until their deadline cannot hold the threads other actors need."""
 
 ENGINE_SETTINGS: tuple[tuple[str, bool], ...] = (("epoch_interruption", True), ("memory_may_move", False))
 """wasmtime ``Config`` attributes set on the engine; part of the module cache key."""

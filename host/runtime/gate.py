@@ -19,12 +19,13 @@ class _Waiter:
     def __init__(self, loop: asyncio.AbstractEventLoop | None) -> None:
         self.loop = loop
         self.future: asyncio.Future[None] | None = loop.create_future() if loop else None
-        self.event = threading.Event()
+        self.event = threading.Event() if loop is None else None  # a thread waits on this, a coroutine on future
         self.error: BaseException | None = None
         self.granted = False
 
     def wake(self, gate: Gate) -> None:
         if self.loop is None:
+            assert self.event is not None
             self.event.set()
             return
         try:
@@ -44,6 +45,7 @@ class _Waiter:
             self.future.set_result(None)
 
     def wait_sync(self) -> None:
+        assert self.event is not None
         self.event.wait()
         if self.error is not None:
             raise self.error

@@ -37,13 +37,25 @@ HEADER = {"typ": "jwt", "alg": ALGORITHM}
 MAX_TOKEN_LENGTH = 64 * 1024
 SIGNATURE_LENGTH = 64
 NUID_ALPHABET = string.ascii_letters + string.digits
+NUID_LENGTH = 22
 
 HEADER_SEGMENT = base64.urlsafe_b64encode(json.dumps(HEADER, separators=(",", ":")).encode()).rstrip(b"=").decode()
 
+_NUID_ACCEPT = 256 - 256 % len(NUID_ALPHABET)  # bytes below 248 map onto the alphabet without modulo bias
+_NUID_TABLE = bytes(ord(NUID_ALPHABET[b % len(NUID_ALPHABET)]) for b in range(256))
+_NUID_REJECT = bytes(range(_NUID_ACCEPT, 256))
+
 
 def nuid() -> str:
-    """A 22-character random id, as wascap uses for ``jti``."""
-    return "".join(secrets.choice(NUID_ALPHABET) for _ in range(22))
+    """A 22-character random id over ``[A-Za-z0-9]``, as wascap uses for ``jti``.
+
+    One read of the OS random source (``secrets.choice`` per character read it 22 times, ~20 µs per token);
+    bytes of 248 and above are dropped, so every character stays uniform.
+    """
+    out = b""
+    while len(out) < NUID_LENGTH:
+        out += secrets.token_bytes(NUID_LENGTH + 8).translate(_NUID_TABLE, _NUID_REJECT)
+    return out[:NUID_LENGTH].decode("ascii")
 
 
 def _b64encode(data: bytes) -> str:
@@ -83,10 +95,11 @@ def parse(token: str) -> RawToken:
         raise TokenMalformed("a token is text")
     if len(token) > MAX_TOKEN_LENGTH:
         raise TokenMalformed(f"token is longer than {MAX_TOKEN_LENGTH} characters")
-    parts = token.strip().split(".")
+    token = token.strip()
+    parts = token.split(".")
     if len(parts) != 3:
         raise TokenMalformed(f"a token has 3 segments, this one has {len(parts)}")
-    header = _json(parts[0], "header")
+    header = dict(HEADER) if parts[0] == HEADER_SEGMENT else _json(parts[0], "header")  # ours: known to be valid
     body = _json(parts[1], "claims")
     if not isinstance(header, dict) or not isinstance(body, dict):
         raise TokenMalformed("token header and claims must be JSON objects")
@@ -94,7 +107,7 @@ def parse(token: str) -> RawToken:
         raise TokenHeaderInvalid(
             f"token header must be typ 'jwt' and alg 'Ed25519', got typ {header.get('typ')!r} alg {header.get('alg')!r}"
         )
-    return RawToken(token.strip(), header, body, f"{parts[0]}.{parts[1]}".encode("ascii"), parts[2])
+    return RawToken(token, header, body, token[: len(parts[0]) + 1 + len(parts[1])].encode("ascii"), parts[2])
 
 
 def verify_signature(raw: RawToken) -> None:

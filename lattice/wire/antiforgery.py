@@ -25,10 +25,12 @@ def target_url(target: WasmCloudEntity, operation: str) -> str:
 
 
 def invocation_hash(origin: WasmCloudEntity, target: WasmCloudEntity, operation: str, msg: bytes) -> str:
-    digest = hashlib.sha256()
-    digest.update(origin.url().encode())
-    digest.update(target_url(target, operation).encode())
-    digest.update(operation.encode())
+    return _hash(origin.url(), target_url(target, operation), operation, msg)
+
+
+def _hash(origin_url: str, to_url: str, operation: str, msg: bytes) -> str:
+    """:func:`invocation_hash` from URLs already made (validation compares them first)."""
+    digest = hashlib.sha256(f"{origin_url}{to_url}{operation}".encode())
     digest.update(msg)
     return digest.hexdigest().upper()
 
@@ -52,15 +54,14 @@ def sign(
 ) -> Invocation:
     """A signed invocation carrying ``msg`` (or, when ``chunked``, announcing it by ``content_length`` only)."""
     inv_id = invocation_id or new_invocation_id()
+    origin_url, to_url = origin.url(), target_url(target, operation)
     claims = Claims(
         issuer=cluster_key.public_key,
         subject=inv_id,
         issued_at=int(time.time()) if now is None else now,
         id=jwt.nuid(),
         metadata=InvocationMetadata(
-            target_url=target_url(target, operation),
-            origin_url=origin.url(),
-            hash=invocation_hash(origin, target, operation, msg),
+            target_url=to_url, origin_url=origin_url, hash=_hash(origin_url, to_url, operation, msg)
         ),
     )
     return Invocation(
@@ -96,15 +97,16 @@ def validate(
         raise BadInvocationToken(f"invocation host id {inv.host_id[:12]!r} is not a host or cluster key")
     if claims.issuer not in cluster_issuers:
         raise UnknownIssuer(f"invocation signed by {claims.issuer}, which is not a trusted cluster issuer")
-    if claims.metadata.target_url != target_url(inv.target, inv.operation):
+    to_url, origin_url = target_url(inv.target, inv.operation), inv.origin.url()
+    if claims.metadata.target_url != to_url:
         raise WrongTarget("invocation token was issued for another target or operation")
-    if claims.metadata.origin_url != inv.origin.url():
+    if claims.metadata.origin_url != origin_url:
         raise WrongTarget("invocation token was issued for another origin")
     if claims.subject != inv.id:
         raise WrongTarget("invocation token was issued for another invocation id")
     msg = inv.msg if full_msg is None else full_msg
     if msg or not inv.is_chunked:
-        expected = invocation_hash(inv.origin, inv.target, inv.operation, msg)
+        expected = _hash(origin_url, to_url, inv.operation, msg)
         if claims.metadata.hash != expected:
             raise InvocationTampered("invocation hash does not match its contents: the payload was altered")
     return claims
