@@ -58,7 +58,9 @@ class IncrementRequest(WireStruct):
 
 
 @dataclass(frozen=True)
-class ListAddRequest(WireStruct):
+class _ListValue(WireStruct):
+    """``{listName, value}``: the shape of ListAddRequest and ListDelRequest."""
+
     list_name: str
     value: str
 
@@ -67,24 +69,18 @@ class ListAddRequest(WireStruct):
 
     @classmethod
     def from_wire(cls, body: Any) -> Self:
-        w = "ListAddRequest"
-        m = as_map(body, w)
-        return cls(get_str(m, "listName", w), get_str(m, "value", w))
+        m = as_map(body, cls.__name__)
+        return cls(get_str(m, "listName", cls.__name__), get_str(m, "value", cls.__name__))
 
 
 @dataclass(frozen=True)
-class ListDelRequest(WireStruct):
-    list_name: str
-    value: str
+class ListAddRequest(_ListValue):
+    pass
 
-    def to_wire(self) -> dict[str, Any]:
-        return {"listName": self.list_name, "value": self.value}
 
-    @classmethod
-    def from_wire(cls, body: Any) -> Self:
-        w = "ListDelRequest"
-        m = as_map(body, w)
-        return cls(get_str(m, "listName", w), get_str(m, "value", w))
+@dataclass(frozen=True)
+class ListDelRequest(_ListValue):
+    pass
 
 
 @dataclass(frozen=True)
@@ -110,7 +106,9 @@ class ListRangeRequest(WireStruct):
 
 
 @dataclass(frozen=True)
-class SetAddRequest(WireStruct):
+class _SetValue(WireStruct):
+    """``{setName, value}``: the shape of SetAddRequest and SetDelRequest."""
+
     set_name: str
     value: str
 
@@ -119,21 +117,15 @@ class SetAddRequest(WireStruct):
 
     @classmethod
     def from_wire(cls, body: Any) -> Self:
-        w = "SetAddRequest"
-        m = as_map(body, w)
-        return cls(get_str(m, "setName", w), get_str(m, "value", w))
+        m = as_map(body, cls.__name__)
+        return cls(get_str(m, "setName", cls.__name__), get_str(m, "value", cls.__name__))
 
 
 @dataclass(frozen=True)
-class SetDelRequest(WireStruct):
-    set_name: str
-    value: str
+class SetAddRequest(_SetValue):
+    pass
 
-    def to_wire(self) -> dict[str, Any]:
-        return {"setName": self.set_name, "value": self.value}
 
-    @classmethod
-    def from_wire(cls, body: Any) -> Self:
-        w = "SetDelRequest"
-        m = as_map(body, w)
-        return cls(get_str(m, "setName", w), get_str(m, "value", w))
+@dataclass(frozen=True)
+class SetDelRequest(_SetValue):
+    pass
