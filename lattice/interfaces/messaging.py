@@ -20,7 +20,9 @@ def _with_reply(out: dict[str, Any], reply_to: str | None) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class PubMessage(WireStruct):
+class _Message(WireStruct):
+    """``{subject, replyTo?, body}``: the shape of PubMessage, ReplyMessage and SubMessage."""
+
     subject: str
     body: bytes = b""
     reply_to: str | None = None
@@ -30,9 +32,14 @@ class PubMessage(WireStruct):
 
     @classmethod
     def from_wire(cls, body: Any) -> Self:
-        w = "PubMessage"
+        w = cls.__name__
         m = as_map(body, w)
         return cls(get_str(m, "subject", w), get_bytes(m, "body", w), get_opt_str(m, "replyTo", w))
+
+
+@dataclass(frozen=True)
+class PubMessage(_Message):
+    pass
 
 
 @dataclass(frozen=True)
@@ -52,32 +59,10 @@ class RequestMessage(WireStruct):
 
 
 @dataclass(frozen=True)
-class ReplyMessage(WireStruct):
-    subject: str
-    body: bytes = b""
-    reply_to: str | None = None
-
-    def to_wire(self) -> dict[str, Any]:
-        return _with_reply({"subject": self.subject, "body": bytes(self.body)}, self.reply_to)
-
-    @classmethod
-    def from_wire(cls, body: Any) -> Self:
-        w = "ReplyMessage"
-        m = as_map(body, w)
-        return cls(get_str(m, "subject", w), get_bytes(m, "body", w), get_opt_str(m, "replyTo", w))
+class ReplyMessage(_Message):
+    pass
 
 
 @dataclass(frozen=True)
-class SubMessage(WireStruct):
-    subject: str
-    body: bytes = b""
-    reply_to: str | None = None
-
-    def to_wire(self) -> dict[str, Any]:
-        return _with_reply({"subject": self.subject, "body": bytes(self.body)}, self.reply_to)
-
-    @classmethod
-    def from_wire(cls, body: Any) -> Self:
-        w = "SubMessage"
-        m = as_map(body, w)
-        return cls(get_str(m, "subject", w), get_bytes(m, "body", w), get_opt_str(m, "replyTo", w))
+class SubMessage(_Message):
+    pass
