@@ -1,4 +1,4 @@
-"""The control-interface server (§5): subscribes a host to its control subjects and answers every request.
+"""The control-interface server (docs/protocol.md §5): subscribes a host to its control subjects, answers every request.
 
 A routing table maps each :class:`CtlOp` to a small handler (lattice-wide ones in
 :mod:`host.control.lattice_handlers`, host-targeted ones in :mod:`host.control.host_handlers`). The subscription

@@ -1,4 +1,4 @@
-"""Lifecycle events (§6) as the client sees them, and waiting for them.
+"""Lifecycle events (docs/protocol.md §6) as the client sees them, and waiting for them.
 
 Subscribe *before* sending the command that causes an event, then wait with a timeout::
 

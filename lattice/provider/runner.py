@@ -1,4 +1,4 @@
-"""Runs one provider instance: connect, subscribe (§8 step 2), serve, and stop gracefully.
+"""Runs one provider instance: connect, subscribe (docs/protocol.md §8 step 2), serve, and stop gracefully.
 
 Subscriptions: the invocation subject with queue group ``rpc``; ``linkdefs.put``/``linkdefs.del``, ``health`` and
 ``shutdown`` without a queue group. No callback waits for work: invocations go to a bounded task set, link changes

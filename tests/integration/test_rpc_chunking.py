@@ -1,4 +1,4 @@
-"""Lattice RPC over a real nats-server (§4): signed invocations, object-store chunking both ways, errors, timeouts.
+"""Lattice RPC over a real nats-server (docs/protocol.md §4): signed invocations, chunking both ways, errors, timeouts.
 
 A small responder stands in for an actor: it decodes the Invocation, fetches a chunked payload with
 ``RpcClient.receive_payload``, checks anti-forgery with ``antiforgery.validate`` and answers the reversed payload

@@ -1,4 +1,4 @@
-"""The waPC ABI (protocol §1): guest calls, host calls, errors, logging and bad guest pointers."""
+"""The waPC ABI (docs/protocol.md §1): guest calls, host calls, errors, logging and bad guest pointers."""
 
 from __future__ import annotations
 
