@@ -23,6 +23,7 @@ from host.control.target import CommandRejected, ControlTarget
 from lattice import subjects
 from lattice.control.errors import PayloadError
 from lattice.control.requests import Ack
+from lattice.natsconn import flush_all
 from lattice.subjects import DEFAULT_CTL_PREFIX, CtlOp, SubjectError
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ class ControlServer:
             self._subs.append(await self._nc.subscribe(subject, cb=self._on_message))
         for subject in queued:
             self._subs.append(await self._nc.subscribe(subject, queue=queue, cb=self._on_message))
-        await self._nc.flush()
+        await flush_all(self._nc)
 
     async def stop(self) -> None:
         """Stop taking requests, let those in flight finish (up to ``stop_grace_s``), cancel the rest."""
@@ -150,7 +151,7 @@ class ControlServer:
 
         async def run() -> None:
             try:
-                await self._nc.flush()
+                await flush_all(self._nc)
                 await then()
             except Exception:
                 log.exception("follow-up of a control request failed")

@@ -20,7 +20,7 @@ import pytest
 
 from host.runtime import ActorPool, Runtime, fastcall
 from tests.unit.host.runtime import runtime_guests as guests
-from tests.unit.host.runtime.conftest import Recorder
+from tests.unit.host.runtime.runtime_handlers import Recorder
 
 REPO = Path(__file__).resolve().parents[4]
 UPGRADE = "follow 'Upgrading wasmtime' in docs/architecture.md"
