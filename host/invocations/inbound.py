@@ -1,7 +1,8 @@
 """The inbound pipeline: one lattice invocation of a local actor, in small steps (§4.2–§4.4).
 
-decode → fetch the payload (de-chunk) → anti-forgery → target is this actor → the source's contract is in the
-actor's claims → policy → run in the actor's pool → InvocationResponse (chunked above 900 KiB).
+decode → fetch the payload (de-chunk) → anti-forgery → target is this actor (the checks every lattice member shares,
+:mod:`lattice.rpc.inbound`) → the source's contract is in the actor's claims → policy → run in the actor's pool →
+InvocationResponse (chunked above 900 KiB).
 
 Each step raises :class:`InvocationRejected` with the message the caller will read. :meth:`InboundPipeline.handle`
 turns every outcome into a response: guest errors are values, host faults are a generic message (and a log line).
@@ -15,12 +16,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from host import events
-from host.invocations.errors import ActorFailed, InvocationRejected
+from host.invocations.errors import ActorFailed
 from host.policy import PolicyAction, PolicyClient, PolicyDenied, PolicyEntity
 from host.runtime import DeadlineExceeded, GuestError, GuestTrapped, PoolClosed, WasmRuntimeError
 from host.state import LatticeCache
-from lattice.rpc import ChunkError, RpcClient
-from lattice.wire import ForgedInvocation, Invocation, InvocationResponse, MessageMalformed, antiforgery
+from lattice.rpc import InvocationRejected, RpcClient
+from lattice.rpc.inbound import Recipient, Wording, admit, decode
+from lattice.wire import Invocation, InvocationResponse
 
 INTERNAL_ERROR = "internal host error while handling the invocation"
 MAX_ERROR_CHARS = 1000
@@ -49,31 +51,13 @@ def clean(message: str) -> str:
 
 # --- steps ---------------------------------------------------------------------------------------------------------
 
-
-def decode(data: bytes) -> Invocation:
-    try:
-        return Invocation.decode(data)
-    except MessageMalformed as exc:
-        raise InvocationRejected(f"Failed to deserialize msgpack invocation: {exc}") from None
-
-
-async def fetch_payload(rpc: RpcClient, inv: Invocation) -> bytes:
-    try:
-        return await rpc.receive_payload(inv)
-    except ChunkError as exc:
-        raise InvocationRejected(f"could not fetch the chunked payload: {exc}") from None
-
-
-def verify(inv: Invocation, payload: bytes, cluster_issuers: Collection[str]) -> None:
-    try:
-        antiforgery.validate(inv, cluster_issuers, full_msg=payload)
-    except ForgedInvocation as exc:
-        raise InvocationRejected(f"anti-forgery check failed: {exc}") from None
-
-
-def check_target(inv: Invocation, actor_id: str) -> None:
-    if inv.target.public_key != actor_id:
-        raise InvocationRejected(f"invocation targets {inv.target.public_key[:56]!r}, not actor {actor_id}")
+WORDING = Wording(
+    malformed="Failed to deserialize msgpack invocation: {reason}",
+    payload="could not fetch the chunked payload: {reason}",
+    forged="anti-forgery check failed: {reason}",
+    wrong_key="invocation targets {got!r}, not actor {want}",
+)
+"""OTP's words for the shared checks of :mod:`lattice.rpc.inbound`."""
 
 
 def check_claims(inv: Invocation, caps: Collection[str]) -> None:
@@ -129,7 +113,7 @@ class InboundPipeline:
         """The encoded InvocationResponse for one message; never raises."""
         inv: Invocation | None = None
         try:
-            inv = decode(data)
+            inv = decode(data, WORDING)
             response = await self._serve(actor, inv)
         except ActorFailed as exc:
             response = InvocationResponse.failure(inv.id if inv else "", str(exc))
@@ -143,9 +127,7 @@ class InboundPipeline:
         return response.encode()
 
     async def _serve(self, actor: InboundActor, inv: Invocation) -> InvocationResponse:
-        payload = await fetch_payload(self.rpc, inv)
-        verify(inv, payload, self.cluster_issuers())
-        check_target(inv, actor.public_key)
+        payload = await admit(inv, self.rpc, self.cluster_issuers(), Recipient(actor.public_key), WORDING)
         check_claims(inv, actor.caps)
         await check_policy(self.policy, self.cache, inv, actor.public_key)
         result = await run(actor, inv.operation, payload)
