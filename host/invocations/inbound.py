@@ -11,16 +11,16 @@ turns every outcome into a response: guest errors are values, host faults are a 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from host import events
+from host.invocations.context import InvocationContext
 from host.invocations.errors import ActorFailed
 from host.policy import PolicyAction, PolicyClient, PolicyDenied, PolicyEntity
 from host.runtime import DeadlineExceeded, GuestError, GuestTrapped, PoolClosed, WasmRuntimeError
 from host.state import LatticeCache
-from lattice.rpc import InvocationRejected, RpcClient
+from lattice.rpc import InvocationRejected
 from lattice.rpc.inbound import Recipient, Wording, admit, decode
 from lattice.wire import Invocation, InvocationResponse
 
@@ -101,13 +101,10 @@ async def run(actor: InboundActor, operation: str, payload: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class InboundPipeline:
-    nc: Any
-    lattice: str
-    host_id: str
-    rpc: RpcClient
-    cache: LatticeCache
-    cluster_issuers: Callable[[], Collection[str]]
-    policy: PolicyClient | None = None
+    """Serves the invocations of every local actor; ``cluster_issuers`` are the keys whose signatures it trusts."""
+
+    ctx: InvocationContext
+    cluster_issuers: Collection[str]
 
     async def handle(self, actor: InboundActor, data: bytes) -> bytes:
         """The encoded InvocationResponse for one message; never raises."""
@@ -123,23 +120,14 @@ class InboundPipeline:
             log.exception("invocation of %s failed inside the host", actor.public_key)
             response = InvocationResponse.failure(inv.id if inv else "", INTERNAL_ERROR)
         if inv is not None:
-            await self._publish(inv, response)
+            size = inv.content_length if inv.content_length is not None else len(inv.msg)
+            await self.ctx.publish_result(response.ok, inv.origin, inv.target, inv.operation, size)
         return response.encode()
 
     async def _serve(self, actor: InboundActor, inv: Invocation) -> InvocationResponse:
-        payload = await admit(inv, self.rpc, self.cluster_issuers(), Recipient(actor.public_key), WORDING)
+        ctx = self.ctx
+        payload = await admit(inv, ctx.rpc, self.cluster_issuers, Recipient(actor.public_key), WORDING)
         check_claims(inv, actor.caps)
-        await check_policy(self.policy, self.cache, inv, actor.public_key)
+        await check_policy(ctx.policy, ctx.cache, inv, actor.public_key)
         result = await run(actor, inv.operation, payload)
-        return await self.rpc.make_response(inv.id, result)
-
-    async def _publish(self, inv: Invocation, response: InvocationResponse) -> None:
-        event = events.invocation_result(
-            self.host_id,
-            succeeded=response.ok,
-            source=inv.origin,
-            dest=inv.target,
-            operation=inv.operation,
-            size=inv.content_length if inv.content_length is not None else len(inv.msg),
-        )
-        await events.publish_rpc(self.nc, self.lattice, event)
+        return await ctx.rpc.make_response(inv.id, result)

@@ -1,0 +1,68 @@
+"""The host's NATS connections: one for RPC (invocations, providers) and one for control and events — the same
+connection when their settings agree. An async context manager that drains them on exit.
+
+::
+
+    async with await Connections.open(config.rpc_nats(), config.ctl_nats(), "wasmlattice host calm-fox") as conns:
+        conns.rpc, conns.ctl
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from types import TracebackType
+from typing import Self
+
+from nats.aio.client import Client
+
+from lattice.natsconn import NatsOptions, connect
+
+log = logging.getLogger(__name__)
+
+
+class Connections:
+    """See the module docstring; :meth:`open` connects, leaving the ``async with`` block drains."""
+
+    def __init__(self, rpc: Client, ctl: Client) -> None:
+        self.rpc = rpc
+        self.ctl = ctl
+
+    @classmethod
+    async def open(cls, rpc: NatsOptions, ctl: NatsOptions, name: str) -> Connections:
+        """Connect as ``{name} rpc`` (and ``{name} ctl`` when the control settings differ)."""
+        rpc_nc = await connect(replace(rpc, name=f"{name} rpc"))
+        try:
+            ctl_nc = rpc_nc if ctl == rpc else await connect(replace(ctl, name=f"{name} ctl"))
+        except BaseException:
+            await _drain(rpc_nc, "rpc")
+            raise
+        return cls(rpc_nc, ctl_nc)
+
+    @property
+    def shared(self) -> bool:
+        """True when RPC and control use one connection."""
+        return self.rpc is self.ctl
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Drain both connections (whatever is in flight is delivered first); never raises."""
+        if not self.shared:
+            await _drain(self.ctl, "ctl")
+        await _drain(self.rpc, "rpc")
+
+
+async def _drain(nc: Client, role: str) -> None:
+    if nc.is_closed:
+        return
+    try:
+        await nc.drain()
+    except Exception as exc:
+        log.debug("draining the %s connection failed: %s", role, exc)
