@@ -69,7 +69,8 @@ async def assemble(bp: Blueprint, stack: contextlib.AsyncExitStack) -> RunningHo
     """Start every part in order (see the module docstring); resources go on ``stack``."""
     cfg, me = bp.config, bp.identity
     name = f"wasmlattice host {me.friendly_name}"
-    conns = await stack.enter_async_context(await Connections.open(cfg.rpc_nats(), cfg.ctl_nats(), name))
+    conns = await Connections.open(cfg.rpc_nats(), cfg.ctl_nats(), name)
+    stack.push_async_callback(conns.close)
     runtime = stack.enter_context(Runtime(bp.runtime))
     tasks = await stack.enter_async_context(TaskScope(f"host {me.friendly_name}"))
     store = await open_store(cfg, conns.ctl, tasks)

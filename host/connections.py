@@ -1,18 +1,17 @@
 """The host's NATS connections: one for RPC (invocations, providers) and one for control and events — the same
-connection when their settings agree. An async context manager that drains them on exit.
+connection when their settings agree.
 
 ::
 
-    async with await Connections.open(config.rpc_nats(), config.ctl_nats(), "wasmlattice host calm-fox") as conns:
-        conns.rpc, conns.ctl
+    conns = await Connections.open(config.rpc_nats(), config.ctl_nats(), "wasmlattice host calm-fox")
+    ...  # conns.rpc, conns.ctl
+    await conns.close()  # drains both
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from types import TracebackType
-from typing import Self
 
 from nats.aio.client import Client
 
@@ -22,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 class Connections:
-    """See the module docstring; :meth:`open` connects, leaving the ``async with`` block drains."""
+    """See the module docstring; :meth:`open` connects, :meth:`close` drains."""
 
     def __init__(self, rpc: Client, ctl: Client) -> None:
         self.rpc = rpc
@@ -43,14 +42,6 @@ class Connections:
     def shared(self) -> bool:
         """True when RPC and control use one connection."""
         return self.rpc is self.ctl
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.close()
 
     async def close(self) -> None:
         """Drain both connections (whatever is in flight is delivered first); never raises."""

@@ -29,16 +29,13 @@ from lattice.subjects import DEFAULT_CTL_PREFIX, CtlOp, SubjectError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_IN_FLIGHT = 64
-DEFAULT_STOP_GRACE_S = 5.0
-
 
 @dataclass(frozen=True)
 class ServerLimits:
     """``max_in_flight``: requests handled at once; ``stop_grace_s``: how long stop() lets them finish."""
 
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
-    stop_grace_s: float = DEFAULT_STOP_GRACE_S
+    max_in_flight: int = 64
+    stop_grace_s: float = 5.0
 
     def __post_init__(self) -> None:
         if self.max_in_flight < 1 or self.stop_grace_s < 0:

@@ -8,17 +8,18 @@ from lattice.natsconn import NatsOptions
 
 async def test_one_connection_when_the_settings_agree(nats_url: str) -> None:
     opts = NatsOptions(url=nats_url)
-    async with await Connections.open(opts, opts, "test host") as conns:
-        assert conns.shared
-        assert conns.rpc.is_connected
-        await conns.rpc.flush()
+    conns = await Connections.open(opts, opts, "test host")
+    assert conns.shared
+    assert conns.rpc.is_connected
+    await conns.close()
     assert conns.rpc.is_closed
 
 
 async def test_two_connections_when_they_differ_and_both_are_drained(nats_url: str) -> None:
     rpc = NatsOptions(url=nats_url)
     ctl = NatsOptions(url=nats_url.replace("127.0.0.1", "localhost"))
-    async with await Connections.open(rpc, ctl, "test host") as conns:
+    conns = await Connections.open(rpc, ctl, "test host")
+    try:
         assert not conns.shared
         assert conns.rpc.is_connected
         assert conns.ctl.is_connected
@@ -26,5 +27,7 @@ async def test_two_connections_when_they_differ_and_both_are_drained(nats_url: s
         await conns.ctl.flush()
         await conns.rpc.publish("parts.test", b"hi")
         assert (await sub.next_msg(timeout=5)).data == b"hi"
+    finally:
+        await conns.close()
     assert conns.rpc.is_closed
     assert conns.ctl.is_closed
