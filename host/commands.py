@@ -15,7 +15,7 @@ from typing import Any
 from host.actors import ActorError
 from host.actors.loader import local_path
 from host.control.target import ActorInfo, CommandRejected, HostInfo, ProviderInfo
-from host.identity import LabelRefused
+from host.identity import LabelRejected
 from host.parts import HostParts
 from host.policy import PolicyAction, PolicyDenied, PolicyEntity
 from host.providers import ProviderSupervisorError
@@ -187,13 +187,13 @@ class HostCommands:
     async def put_label(self, key: str, value: str) -> None:
         try:
             self._p.labels.put(key, value)
-        except LabelRefused as exc:
+        except LabelRejected as exc:
             raise CommandRejected(str(exc)) from None
 
     async def delete_label(self, key: str) -> None:
         try:
             self._p.labels.delete(key)
-        except LabelRefused as exc:
+        except LabelRejected as exc:
             raise CommandRejected(str(exc)) from None
 
     async def put_registries(self, credentials: Mapping[str, Any]) -> None:

@@ -19,7 +19,7 @@ from lattice import keys
 log = logging.getLogger(__name__)
 
 
-class LabelRefused(HostError):
+class LabelRejected(HostError):
     """A label cannot be set or removed (empty, built in, or absent); the message says which."""
 
 
@@ -85,14 +85,14 @@ class Labels(Mapping[str, str]):
 
     def put(self, key: str, value: str) -> None:
         if not key or key.startswith(BUILTIN_LABEL_PREFIX):
-            raise LabelRefused(f"label {key!r} cannot be set: empty or reserved ({BUILTIN_LABEL_PREFIX}*)")
+            raise LabelRejected(f"label {key!r} cannot be set: empty or reserved ({BUILTIN_LABEL_PREFIX}*)")
         self._labels[key] = value
 
     def delete(self, key: str) -> None:
         if key.startswith(BUILTIN_LABEL_PREFIX):
-            raise LabelRefused(f"label {key!r} is built in and cannot be removed")
+            raise LabelRejected(f"label {key!r} is built in and cannot be removed")
         if self._labels.pop(key, None) is None:
-            raise LabelRefused(f"this host has no label {key!r}")
+            raise LabelRejected(f"this host has no label {key!r}")
 
     def matches(self, constraints: Mapping[str, Any]) -> bool:
         """True when every constraint names a label this host has, with that value."""

@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from host.config import BUILTIN_LABEL_PREFIX, HostConfig
-from host.identity import Identity, LabelRefused, Labels
+from host.identity import Identity, LabelRejected, Labels
 from lattice import keys
 
 
@@ -48,12 +48,12 @@ def test_labels_change_but_built_in_ones_do_not() -> None:
     assert dict(labels) == {f"{BUILTIN_LABEL_PREFIX}os": "linux", "tier": "gold"}
     labels.delete("tier")
     assert "tier" not in labels
-    with pytest.raises(LabelRefused, match="empty or reserved"):
+    with pytest.raises(LabelRejected, match="empty or reserved"):
         labels.put(f"{BUILTIN_LABEL_PREFIX}os", "plan9")
-    with pytest.raises(LabelRefused, match="empty or reserved"):
+    with pytest.raises(LabelRejected, match="empty or reserved"):
         labels.put("", "x")
-    with pytest.raises(LabelRefused, match="built in"):
+    with pytest.raises(LabelRejected, match="built in"):
         labels.delete(f"{BUILTIN_LABEL_PREFIX}os")
-    with pytest.raises(LabelRefused, match="no label 'tier'"):
+    with pytest.raises(LabelRejected, match="no label 'tier'"):
         labels.delete("tier")
     assert dict(labels) == {f"{BUILTIN_LABEL_PREFIX}os": "linux"}
