@@ -154,7 +154,7 @@ class LocalLattice:
                 await asyncio.sleep(0.25)
 
     def summary(self, app: Application | None = None, state: reconcile.AppStatus | None = None) -> UpSummary:
-        info = self.host.host_info()
+        info = self.host.commands.host_info()
         return UpSummary(
             nats_url=self.nats_url,
             nats_started=self.nats_started,

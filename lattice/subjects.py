@@ -220,8 +220,26 @@ def lattice_bucket(lattice: str) -> str:
     return f"LATTICEDATA_{lattice}"
 
 
+KV_SUBJECT_PREFIX = "$KV."
+KV_STREAM_PREFIX = "KV_"
+
+
 def kv_subject(bucket: str, key: str) -> str:
-    return f"$KV.{bucket}.{key}"
+    """``$KV.{bucket}.{key}``: where JetStream keeps ``key`` of a key-value bucket (``key`` may hold dots)."""
+    return f"{KV_SUBJECT_PREFIX}{bucket}.{key}"
+
+
+def parse_kv_subject(subject: str) -> tuple[str, str]:
+    """``$KV.{bucket}.{key}`` → ``(bucket, key)``; bucket names hold no dots, keys may."""
+    bucket, dot, key = subject.removeprefix(KV_SUBJECT_PREFIX).partition(".")
+    if not subject.startswith(KV_SUBJECT_PREFIX) or not dot or not _TOKEN.match(bucket) or not key:
+        raise SubjectError(f"{subject!r} is not a key-value subject ($KV.{{bucket}}.{{key}})")
+    return bucket, key
+
+
+def kv_stream(bucket: str) -> str:
+    """``KV_{bucket}``: the stream behind a key-value bucket."""
+    return f"{KV_STREAM_PREFIX}{bucket}"
 
 
 def linkdef_key(link_id: str) -> str:
