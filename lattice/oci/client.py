@@ -20,7 +20,7 @@ import aiohttp
 from yarl import URL
 
 from lattice.oci import errors as e
-from lattice.oci.auth import AuthState, parse_challenge
+from lattice.oci.auth import AuthState, basic_header, parse_challenge
 from lattice.oci.media import ACCEPT, Descriptor, sha256_digest
 from lattice.oci.refs import ImageRef
 from lattice.oci.settings import ALLOWED_INSECURE_ENV, PASSWORD_ENV, USER_ENV, OciSettings
@@ -85,7 +85,7 @@ class RegistryClient:
         for attempt in range(2):
             sent = {**(headers or {}), **self._auth.header(image.registry, creds)}
             resp = await self._send(ref, image, method, url, sent, data() if callable(data) else data)
-            if resp.status in (401, 403) and attempt == 0 and "Authorization" not in sent:
+            if resp.status in (401, 403) and attempt == 0:
                 challenge = resp.headers.get("WWW-Authenticate", "")
                 resp.release()
                 await self._answer(ref, image, challenge)
@@ -142,12 +142,12 @@ class RegistryClient:
             raise e.OciAuthError(ref, f"{image.registry} sent a Bearer challenge without a usable realm")
         query = {k: params[k] for k in ("service", "scope") if params.get(k)}
         creds = self.settings.credentials_for(image.registry)
-        auth = aiohttp.BasicAuth(creds.username or "", creds.password or "") if creds and creds.password else None
+        headers = {"Authorization": basic_header(creds)} if creds and creds.password else {}
         token_url = URL(realm).update_query(query)
         assert self._session is not None
         self.requests += 1
         try:
-            async with self._session.get(token_url, auth=auth) as resp:
+            async with self._session.get(token_url, headers=headers) as resp:
                 if resp.status in (401, 403):
                     raise self._auth_refused(ref, image, resp.status)
                 if resp.status != 200:
