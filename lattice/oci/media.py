@@ -46,6 +46,11 @@ class ArtifactKind(enum.Enum):
     ACTOR = "actor"
     PROVIDER = "provider"
 
+    @property
+    def noun(self) -> str:
+        """``an actor`` / ``a provider`` for messages."""
+        return "an actor" if self is ArtifactKind.ACTOR else "a provider"
+
 
 ACTOR_LAYERS = (WASM_LAYER, CNCF_WASM_LAYER, OCI_TAR_LAYER)
 PROVIDER_LAYERS = (PAR_LAYER, OCI_TAR_LAYER)
@@ -149,7 +154,7 @@ def pick_layer(ref: str, manifest: Manifest, kind: ArtifactKind | None) -> Descr
     other = [k for k in ArtifactKind if k is not kind and any(m.media_type in LAYERS_OF[k] for m in manifest.layers)]
     if kind is not None and other:
         raise OciWrongMediaType(
-            ref, f"is a {other[0].value} artifact where a {kind.value} was expected (layer {found})"
+            ref, f"is {other[0].noun} artifact where {kind.noun} was expected (layer {found})"
         )
     what = {None: "wasm or provider archive", ArtifactKind.ACTOR: "wasm", ArtifactKind.PROVIDER: "provider archive"}
     raise OciWrongMediaType(ref, f"has no {what[kind]} layer (layer media types: {found})")

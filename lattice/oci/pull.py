@@ -93,7 +93,7 @@ class OciPuller:
             data = await self.client.fetch_blob(ref, image, layer, progress)
         found = kind_of(layer.media_type, data)
         if kind is not None and found is not kind:
-            raise e.OciWrongMediaType(ref, f"layer {layer.media_type} holds a {found.value}, not a {kind.value}")
+            raise e.OciWrongMediaType(ref, f"layer {layer.media_type} holds {found.noun}, not {kind.noun}")
         if validate is not None:
             validate(data)
         self._store(manifests, layer.digest, data)
@@ -162,7 +162,7 @@ def check_artifact(ref: str, data: bytes, kind: ArtifactKind | None = None) -> A
     else:
         raise e.OciArtifactInvalid(ref, "neither a wasm module nor a provider archive")
     if kind is not None and found is not kind:
-        raise e.OciArtifactInvalid(ref, f"is a {found.value}, not a {kind.value}")
+        raise e.OciArtifactInvalid(ref, f"is {found.noun}, not {kind.noun}")
     return found
 
 

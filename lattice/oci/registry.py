@@ -96,7 +96,7 @@ class LatticeRegistry:
             data = await self._fetch(ref, store, digest)
         found = kind_of(media_type or "", data)
         if kind is not None and found is not kind:
-            raise e.OciWrongMediaType(ref, f"holds a {found.value}, not a {kind.value}")
+            raise e.OciWrongMediaType(ref, f"holds {found.noun}, not {kind.noun}")
         if validate is not None:
             validate(data)
         if self.cache is not None and not cached:
