@@ -109,7 +109,8 @@ async def test_bad_input(
             await LatticeRegistry(nc, lattice_prefix, dataclasses.replace(settings, cache_dir=None)).pull(
                 ref, ArtifactKind.ACTOR
             )
-        assert str(caught.value).startswith(ref) and text in str(caught.value)
+        assert str(caught.value).startswith(ref)
+        assert text in str(caught.value)
     small = dataclasses.replace(settings, cache_dir=None, limits=OciLimits(max_blob_bytes=1000))
     with pytest.raises(OciTooLarge):
         await LatticeRegistry(nc, lattice_prefix, small).pull("lattice://echo:1.0.0")
@@ -128,7 +129,8 @@ async def test_stored_bytes_that_do_not_match_their_digest(
     await store.put(subjects.registry_blob_object(pushed.digest), signed_actor[:-1] + b"\x00")
     with pytest.raises(OciDigestMismatch, match="refused"):
         await LatticeRegistry(nc, lattice_prefix, settings).pull("lattice://echo:1.0.0")
-    assert settings.cache_dir is not None and not any(p.is_file() for p in settings.cache_dir.rglob("*"))
+    assert settings.cache_dir is not None
+    assert not any(p.is_file() for p in settings.cache_dir.rglob("*"))
 
 
 # -- a host on a leaf node ----------------------------------------------------------------------------------------
@@ -145,8 +147,7 @@ async def hub_and_leaf(tmp_path: Path) -> AsyncIterator[tuple[NatsServer, NatsSe
         assert found is not None, "the hub did not say where it listens for leaf nodes"
         leaf_conf = tmp_path / "leaf.conf"
         leaf_conf.write_text(
-            'jetstream { domain: edge }\nleafnodes { remotes: [ { url: "nats-leaf://127.0.0.1:%s" } ] }\n'
-            % found.group(1),
+            f'jetstream {{ domain: edge }}\nleafnodes {{ remotes: [ {{ url: "nats-leaf://127.0.0.1:{found.group(1)}" }} ] }}\n',
             encoding="utf-8",
         )
         leaf = NatsServer(NatsServerConfig(store_dir=tmp_path / "leaf", config_file=leaf_conf, server_name="leaf"))

@@ -31,7 +31,7 @@ from lattice.oci import (
     OciWrongMediaType,
 )
 from lattice.oci.media import WASM_LAYER
-from tests.integration.oci.conftest import REG_PASSWORD, REG_USER
+from tests.integration.oci.conftest import REG_USER
 from tests.integration.oci.oci_support import blob_file, push_layers, put_manifest
 from tests.integration.oci.registry_server import RegistryServer
 
@@ -46,7 +46,8 @@ async def refused(settings: OciSettings, ref: str, error: type[OciError], kind: 
     async with ArtifactFetcher(settings) as fetcher:
         with pytest.raises(error) as caught:
             await fetcher.pull(ref, kind)
-    assert caught.value.ref == ref and str(caught.value).startswith(ref)
+    assert caught.value.ref == ref
+    assert str(caught.value).startswith(ref)
     if settings.cache_dir is not None:
         assert cached_files(settings) == []
     return str(caught.value)
@@ -108,7 +109,8 @@ async def test_wrong_or_missing_credentials(
         cache_dir=tmp_path / "cache",
     )
     message = await refused(settings, f"{auth_registry.address}/acme/echo:1.0.0", OciAuthError)
-    assert expected in message and "wrong" not in message  # the password never appears
+    assert expected in message
+    assert "wrong" not in message
 
 
 async def test_wrong_password_at_the_token_service(token_registry: RegistryServer, tmp_path: Path) -> None:
@@ -162,7 +164,7 @@ async def test_unsupported_manifest_media_type(
 ) -> None:
     # an OCI index whose only entry is itself an index: nothing runnable at the first level
     inner = await push_layers(registry, repo, "inner", [(WASM_LAYER, signed_actor)])
-    size = len((await _get(registry, repo, inner)))
+    size = len(await _get(registry, repo, inner))
     index = {
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.index.v1+json",

@@ -100,7 +100,7 @@ async def test_image_index_leads_to_the_wasm_manifest(
 ) -> None:
     other = await push_layers(registry, repo, "linux", [(OCI_TAR_LAYER, b"not this one" * 100)])
     wasm = await push_layers(registry, repo, "wasm", [(CNCF_WASM_LAYER, signed_actor)])
-    sizes = {d: len((await _manifest_bytes(registry, repo, d))) for d in (other, wasm)}
+    sizes = {d: len(await _manifest_bytes(registry, repo, d)) for d in (other, wasm)}
     index = {
         "schemaVersion": 2,
         "mediaType": OCI_INDEX,
