@@ -147,7 +147,8 @@ async def hub_and_leaf(tmp_path: Path) -> AsyncIterator[tuple[NatsServer, NatsSe
         assert found is not None, "the hub did not say where it listens for leaf nodes"
         leaf_conf = tmp_path / "leaf.conf"
         leaf_conf.write_text(
-            f'jetstream {{ domain: edge }}\nleafnodes {{ remotes: [ {{ url: "nats-leaf://127.0.0.1:{found.group(1)}" }} ] }}\n',
+            "jetstream { domain: edge }\n"
+            + f'leafnodes {{ remotes: [ {{ url: "nats-leaf://127.0.0.1:{found.group(1)}" }} ] }}\n',
             encoding="utf-8",
         )
         leaf = NatsServer(NatsServerConfig(store_dir=tmp_path / "leaf", config_file=leaf_conf, server_name="leaf"))
