@@ -158,7 +158,8 @@ def _traced_imports(module: str, path: list[str]) -> set[str]:
     if done.returncode != 0:
         tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
         raise ProviderArchiveError(f"cannot import {module} to find what it needs: {tail[0]}")
-    return set(json.loads(done.stdout))
+    lines = done.stdout.decode(errors="replace").strip().splitlines()  # the module may print: the list is last
+    return set(json.loads(lines[-1])) if lines else set()
 
 
 def import_closure(
