@@ -153,9 +153,7 @@ def pick_layer(ref: str, manifest: Manifest, kind: ArtifactKind | None) -> Descr
     found = ", ".join(sorted({layer.media_type for layer in manifest.layers}))
     other = [k for k in ArtifactKind if k is not kind and any(m.media_type in LAYERS_OF[k] for m in manifest.layers)]
     if kind is not None and other:
-        raise OciWrongMediaType(
-            ref, f"is {other[0].noun} artifact where {kind.noun} was expected (layer {found})"
-        )
+        raise OciWrongMediaType(ref, f"is {other[0].noun} artifact where {kind.noun} was expected (layer {found})")
     what = {None: "wasm or provider archive", ArtifactKind.ACTOR: "wasm", ArtifactKind.PROVIDER: "provider archive"}
     raise OciWrongMediaType(ref, f"has no {what[kind]} layer (layer media types: {found})")
 
