@@ -134,11 +134,11 @@ def _check_repository(ref: str, repository: str) -> None:
 
 
 def _check_registry(ref: str, registry: str) -> None:
-    host, _, port = registry.rpartition(":") if not registry.endswith("]") else (registry, "", "")
-    if not port:
-        host = registry
-    elif not port.isdigit() or not 0 < int(port) < 65536:
-        raise OciRefInvalid(ref, f"registry port {port!r} is not valid")
+    host, port = registry, ""
+    if not registry.endswith("]") and ":" in registry:
+        host, _, port = registry.rpartition(":")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise OciRefInvalid(ref, f"registry port {port!r} is not valid")
     if not (_HOST.match(host) or _IPV6.match(host)):
         raise OciRefInvalid(ref, f"registry {registry!r} is not a valid host name")
 
