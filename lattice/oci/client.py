@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -37,6 +39,12 @@ class FetchedManifest:
     body: bytes
 
 
+@functools.lru_cache(maxsize=8)
+def tls_context(ca_file: Path | None) -> ssl.SSLContext:
+    """The default TLS context, plus ``ca_file`` when given (loading the system CAs is slow: made once)."""
+    return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+
+
 class RegistryClient:
     """``async with RegistryClient(settings) as client:`` — one connection pool for any number of registries."""
 
@@ -44,20 +52,29 @@ class RegistryClient:
         self.settings = settings
         self._auth = AuthState()
         self._session: aiohttp.ClientSession | None = None
+        self._opened = False
         self.requests = 0  # HTTP requests sent (the tests and benchmarks count them)
 
     async def __aenter__(self) -> RegistryClient:
-        ctx = ssl.create_default_context(cafile=str(self.settings.ca_file) if self.settings.ca_file else None)
-        t = self.settings.timeouts
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(ssl=ctx),
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=t.connect_s, sock_read=t.read_s),
-        )
+        self._opened = True
         return self
+
+    def _http(self) -> aiohttp.ClientSession:
+        """The session, made on first use (a pull served from the cache never pays for TLS set-up)."""
+        if not self._opened:
+            raise RuntimeError("RegistryClient is not open: use `async with`")
+        if self._session is None:
+            t = self.settings.timeouts
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=tls_context(self.settings.ca_file)),
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=t.connect_s, sock_read=t.read_s),
+            )
+        return self._session
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        self._opened = False
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -79,8 +96,7 @@ class RegistryClient:
         headers: dict[str, str] | None = None,
         data: Any = None,
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        if self._session is None:
-            raise RuntimeError("RegistryClient is not open: use `async with`")
+        self._http()
         creds = self.settings.credentials_for(image.registry)
         for attempt in range(2):
             sent = {**(headers or {}), **self._auth.header(image.registry, creds)}
@@ -101,10 +117,9 @@ class RegistryClient:
     async def _send(
         self, ref: str, image: ImageRef, method: str, url: str | URL, headers: dict[str, str], data: Any
     ) -> aiohttp.ClientResponse:
-        assert self._session is not None
         self.requests += 1
         try:
-            return await self._session.request(method, url, headers=headers, data=data)
+            return await self._http().request(method, url, headers=headers, data=data)
         except aiohttp.ClientConnectorCertificateError as exc:
             raise e.OciUnreachable(
                 ref, f"TLS certificate of {image.registry} is not trusted: {exc.certificate_error}"
@@ -144,10 +159,9 @@ class RegistryClient:
         creds = self.settings.credentials_for(image.registry)
         headers = {"Authorization": basic_header(creds)} if creds and creds.password else {}
         token_url = URL(realm).update_query(query)
-        assert self._session is not None
         self.requests += 1
         try:
-            async with self._session.get(token_url, headers=headers) as resp:
+            async with self._http().get(token_url, headers=headers) as resp:
                 if resp.status in (401, 403):
                     raise self._auth_refused(ref, image, resp.status)
                 if resp.status != 200:
