@@ -293,3 +293,18 @@ def app_key(name: str) -> str:
 
 APP_KEY_PREFIX = "APP_"
 RECONCILER_LEASE_KEY = "RECONCILER_LEASE"
+
+
+def registry_bucket(lattice: str) -> str:
+    """``LATTICEREGISTRY_{lattice}``: the lattice's own artifact registry (a JetStream object store)."""
+    return f"LATTICEREGISTRY_{lattice}"
+
+
+def registry_blob_object(digest: str) -> str:
+    """Artifact bytes, content-addressed: ``blobs/sha256/{hex}``."""
+    return f"blobs/{digest.replace(':', '/', 1)}"
+
+
+def registry_tag_object(repository: str, tag: str) -> str:
+    """A tag record (JSON naming the digest): ``tags/{repository}:{tag}``."""
+    return f"tags/{repository}:{tag}"
