@@ -13,8 +13,15 @@ from lattice.provider.errors import BadPayload, InvocationRejected, ProviderErro
 from lattice.provider.operation import Operation
 from lattice.provider.provider import Provider
 from lattice.rpc import RpcError
-from lattice.wire import ForgedInvocation, Invocation, InvocationResponse, MessageMalformed, WrongTarget, antiforgery
-from lattice.wire.codec import unpack
+from lattice.wire import (
+    ForgedInvocation,
+    Invocation,
+    InvocationResponse,
+    MessageMalformed,
+    WrongTarget,
+    antiforgery,
+    unpack,
+)
 
 log = logging.getLogger(__name__)
 UNLINKED_ACTOR = "unlinked actor"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+import msgspec
 import pytest
 
 from host.invocations import InvocationRejected
@@ -49,14 +48,14 @@ def test_verify_rejects_an_unknown_issuer() -> None:
 
 
 def test_verify_rejects_a_tampered_payload() -> None:
-    inv = replace(_signed(), msg=b"HELLO")
+    inv = msgspec.structs.replace(_signed(), msg=b"HELLO")
     with pytest.raises(InvocationRejected, match="hash does not match"):
         verify(inv, inv.msg, [CLUSTER.public_key])
 
 
 def test_verify_rejects_a_retargeted_invocation() -> None:
     other = keys.KeyPair.create(keys.KeyType.MODULE).public_key
-    inv = replace(_signed(), target=WasmCloudEntity.actor(other))
+    inv = msgspec.structs.replace(_signed(), target=WasmCloudEntity.actor(other))
     with pytest.raises(InvocationRejected, match="anti-forgery"):
         verify(inv, inv.msg, [CLUSTER.public_key])
 
