@@ -20,7 +20,7 @@ from lattice.codec import kinds
 from lattice.codec.formats import Format
 
 Transform = Callable[[Any], Any]
-_PLANS: dict[type, Plan] = {}
+PLANS: dict[type, Plan] = {}
 
 
 class _Always:
@@ -74,6 +74,7 @@ class Plan:
     twin: Any = None  # the generated wire struct type, when not native
     getter: Any = None  # obj -> the twin's field values
     decoders: dict[str, Any] = field(default_factory=dict)
+    own_fast: Any = None  # the strict decode in the type's own format, when ``fast``
 
     def to_twin(self, obj: Any) -> Any:
         return self.twin(*self.getter(obj))
@@ -90,9 +91,9 @@ class Plan:
 
 
 def plan_of(cls: type[Any]) -> Plan:
-    plan = _PLANS.get(cls)
+    plan = PLANS.get(cls)
     if plan is None:
-        plan = _PLANS[cls] = _build(cls)
+        plan = PLANS[cls] = _build(cls)
     return plan
 
 
@@ -115,6 +116,8 @@ def _build(cls: type[Any]) -> Plan:
         native=native,
         checks=cls.problem is not Struct.problem,
     )
+    if plan.fast:
+        plan.own_fast = plan.decoder(cls.FORMAT).decode
     if not native:
         plan.twin = msgspec.defstruct(
             f"{cls.__name__}Wire",

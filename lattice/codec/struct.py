@@ -23,9 +23,10 @@ import msgspec
 from lattice.codec.errors import MalformedPayload
 from lattice.codec.formats import DEFAULT_MAX_MESSAGE_BYTES, JSON, MSGPACK, Format, Raw
 from lattice.codec.lenient import Ctx, struct_from_body
-from lattice.codec.plan import plan_of
+from lattice.codec.plan import PLANS, plan_of
 
-_DECODE_ERRORS = (msgspec.ValidationError, msgspec.DecodeError)
+# anything the strict decode refuses goes to the lenient path, which has the last word (and the error message)
+FAST_PATH_MISSES = (msgspec.MsgspecError, ValueError, TypeError, RecursionError)
 
 
 class Struct(msgspec.Struct, frozen=True):
@@ -53,7 +54,16 @@ class Struct(msgspec.Struct, frozen=True):
 
     @classmethod
     def decode(cls, data: Raw, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Self:
-        return cls._decode(data, cls.FORMAT, max_bytes)
+        plan = PLANS.get(cls) or plan_of(cls)
+        if plan.own_fast is not None:  # the hot path, kept short: strict decode, then any cross-field rule
+            try:
+                if len(data) <= max_bytes:
+                    obj = plan.own_fast(data)
+                    if not plan.checks or obj.problem() is None:
+                        return cast(Self, obj)
+            except FAST_PATH_MISSES:
+                pass
+        return cls._lenient(data, cls.FORMAT, max_bytes)
 
     # --- either format, for the types that travel in both (LinkDefinition) -----------------------------------------
 
@@ -85,17 +95,18 @@ class Struct(msgspec.Struct, frozen=True):
     @classmethod
     def _decode(cls, data: Raw, fmt: Format, max_bytes: int) -> Self:
         plan = plan_of(cls)
-        error, what = cls.MALFORMED, cls.what()
-        fmt.check(data, max_bytes, error, what)
         if plan.fast:
             try:
-                obj = plan.decoder(fmt).decode(data)
-            except _DECODE_ERRORS:
-                pass
-            else:
-                problem = obj.problem() if plan.checks else None
-                if problem is not None:
-                    raise error(f"{what} {problem}")
+                obj = plan.decoder(fmt).decode(data) if len(data) <= max_bytes else None
+            except FAST_PATH_MISSES:
+                obj = None
+            if obj is not None and (not plan.checks or obj.problem() is None):
                 return cast(Self, obj)
+        return cls._lenient(data, fmt, max_bytes)
+
+    @classmethod
+    def _lenient(cls, data: Raw, fmt: Format, max_bytes: int) -> Self:
+        error, what = cls.MALFORMED, cls.what()
+        fmt.check(data, max_bytes, error, what)
         body = fmt.loads(data, what, max_bytes, error)
         return cast(Self, struct_from_body(cls, body, what, Ctx(fmt, error)))

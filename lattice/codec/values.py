@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 import msgspec.inspect as mi
 
 from lattice.codec.errors import MalformedPayload
 from lattice.codec.formats import DEFAULT_MAX_MESSAGE_BYTES, MSGPACK, Format, Raw
 from lattice.codec.lenient import SUPPORTED, Ctx, convert, describe
 from lattice.codec.plan import fast_ok, wire_transform
+from lattice.codec.struct import FAST_PATH_MISSES
 
 
 def unsupported(t: mi.Type) -> str | None:
@@ -50,7 +50,7 @@ class ValueCodec:
         if self._fast:
             try:
                 return self._decoder.decode(data)
-            except (msgspec.ValidationError, msgspec.DecodeError):
+            except FAST_PATH_MISSES:
                 pass
         return self.from_value(self.fmt.loads(data, self.what, max_bytes, self.error))
 

@@ -158,7 +158,7 @@ async def test_unknown_operation_is_an_error_reply(
     ("operation", "payload", "expected"),
     [
         ("Probe.Echo", b"\xc1", "cannot decode Probe.Echo payload"),
-        ("Probe.Sleep", pack("ten"), "expected an integer, got str"),
+        ("Probe.Sleep", pack("ten"), "payload must be an integer, got a string"),
         ("Probe.Set", pack({"key": "k", "value": 5}), "SetRequest.value must be a string"),
         ("Probe.Set", pack({"key": "k", "value": "v", "expires": -1}), "SetRequest.expires = -1 is out of range"),
         ("Probe.Set", pack(["k", "v"]), "SetRequest must be a msgpack map"),
