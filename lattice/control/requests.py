@@ -11,7 +11,8 @@ from typing import Annotated, Any, Literal, Self
 
 import msgspec
 
-from lattice.codec import JSON, NonEmpty, Omit, Required, ValueCodec, empty_means
+from lattice.codec import DEFAULT_MAX_MESSAGE_BYTES, JSON, NonEmpty, Omit, Required, ValueCodec, empty_means
+from lattice.codec.formats import Raw
 from lattice.control.base import JsonObject, JsonPayload
 from lattice.control.errors import PayloadError
 from lattice.wire import LinkDefinition, MessageMalformed
@@ -117,8 +118,8 @@ class RegistriesPutRequest(JsonPayload, frozen=True):
         return cls(_CREDENTIALS.from_value(body))
 
     @classmethod
-    def decode(cls, data: bytes | bytearray | memoryview | str, *, max_bytes: int = 0) -> Self:
-        return cls(_CREDENTIALS.decode(data, **({"max_bytes": max_bytes} if max_bytes else {})))
+    def decode(cls, data: Raw, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Self:
+        return cls(_CREDENTIALS.decode(data, max_bytes=max_bytes))
 
 
 _CREDENTIALS = ValueCodec(dict[str, RegistryCredential], RegistriesPutRequest.WHAT, JSON, PayloadError)
