@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 APP    ?= actors-examples/app.yaml
 
-.PHONY: venv test lint typecheck unit run actors node-deps bench soak clean
+.PHONY: venv test lint typecheck unit run actors node-deps browser-deps bench soak clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,13 +26,21 @@ typecheck: venv
 unit: venv
 	$(BIN)/pytest tests/unit -q
 
-test: lint typecheck node-deps
+test: lint typecheck node-deps browser-deps
 	$(BIN)/pytest -q
 
 # The actor rebuild tests need the pinned AssemblyScript toolchain; without npm they skip, saying so.
 node-deps:
 	@if command -v npm >/dev/null 2>&1; then bash actors-examples/build.sh --deps; \
 	else echo "npm not found: the tests that rebuild actors will be skipped"; fi
+
+# The dashboard's browser tests drive Debian's chromium (never a downloaded browser); without it they skip, saying so.
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) \
+		|| echo "could not install chromium: the dashboard's browser tests will be skipped"; \
+	else echo "chromium not found and apt-get is not usable here: the dashboard's browser tests will be skipped"; fi
 
 run: venv
 	$(BIN)/lattice up --app $(APP)
