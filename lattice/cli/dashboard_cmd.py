@@ -58,7 +58,10 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
                 await dashboard.start()
             except ListenError as exc:
                 raise CliError(str(exc), output.EXIT_FAILURE) from exc
-            print(f"dashboard of lattice {ctl.lattice!r} ({ctl.url}): {dashboard.url}", flush=True)
+            if args.json:
+                output.emit_json({"url": dashboard.url, "lattice": ctl.lattice, "nats": ctl.url})
+            else:
+                print(f"dashboard of lattice {ctl.lattice!r} ({ctl.url}): {dashboard.url}", flush=True)
             output.progress("Ctrl-C to stop")
             try:
                 await _until_stopped()
