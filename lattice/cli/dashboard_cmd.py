@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import json
 import os
 import secrets
 import signal
@@ -59,7 +60,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
             except ListenError as exc:
                 raise CliError(str(exc), output.EXIT_FAILURE) from exc
             if args.json:
-                output.emit_json({"url": dashboard.url, "lattice": ctl.lattice, "nats": ctl.url})
+                print(json.dumps({"url": dashboard.url, "lattice": ctl.lattice, "nats": ctl.url}), flush=True)
             else:
                 print(f"dashboard of lattice {ctl.lattice!r} ({ctl.url}): {dashboard.url}", flush=True)
             output.progress("Ctrl-C to stop")
