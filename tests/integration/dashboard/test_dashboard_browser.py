@@ -95,6 +95,8 @@ async def test_a_new_event_appears_live(page: Any, lattice: LiveLattice) -> None
     await lattice.ctl.put_link(LinkDefinition(lattice.echo, provider, "wasmcloud:example", "live", {"why": "<b>x</b>"}))
     event = page.get_by_test_id("event").filter(has_text="linkdef_set").filter(has_text=provider)
     await expect(event).to_have_count(1)
+    await expect(event.get_by_test_id("event-data")).to_contain_text('"why":"<b>x</b>"')
+    await expect(page.locator("#events b, table b")).to_have_count(0)  # shown as text, never as markup
     await expect(page.locator('table[data-testid="links"]')).to_contain_text("why=<b>x</b>")
     await screenshot(page, lattice, "dashboard-events")
 
