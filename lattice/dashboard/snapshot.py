@@ -91,9 +91,12 @@ async def _apps(
 async def _guarded(what: str, errors: list[str], work: Any, default: Any) -> Any:
     try:
         return await work
-    except (LatticeError, OSError) as exc:
+    except LatticeError as exc:
         errors.append(f"{what}: {exc}")
-        return default
+    except Exception as exc:  # e.g. JetStream unavailable for the app store: show the rest of the lattice
+        log.warning("dashboard: %s could not be fetched: %s", what, exc)
+        errors.append(f"{what}: {type(exc).__name__}: {exc}")
+    return default
 
 
 async def snapshot(ctl: ControlClient) -> Json:
