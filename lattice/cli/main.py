@@ -1,29 +1,39 @@
-"""Entry point of the ``lattice`` command: build the parser from each command module, run, map errors to exits."""
+"""Entry point of the ``lattice`` command: build the parser from each command module, run, map errors to exits.
+
+The commands of this package are listed below. Commands that need more than a lattice client — ``lattice host``,
+``lattice up``/``down``, which run a host — come from other installed packages through the entry-point group
+:data:`COMMAND_GROUP` (see ``pyproject.toml``): each entry names a ``register(subparsers)`` function. So ``lattice``
+never imports ``host``; a command package that fails to load is named on stderr and left out.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from importlib.metadata import entry_points
 
 from lattice import __version__
-from lattice.cli import (
-    app_cmd,
-    call_cmd,
-    claims_cmd,
-    ctl_cmd,
-    dashboard_cmd,
-    events_cmd,
-    host_cmd,
-    keys_cmd,
-    output,
-    up_cmd,
-)
+from lattice.cli import app_cmd, call_cmd, claims_cmd, ctl_cmd, dashboard_cmd, events_cmd, keys_cmd, output
 from lattice.cli.output import CliError
 from lattice.errors import LatticeError
 
-COMMAND_MODULES = [keys_cmd, claims_cmd, up_cmd, host_cmd, ctl_cmd, call_cmd, events_cmd, app_cmd, dashboard_cmd]
+COMMAND_MODULES = [keys_cmd, claims_cmd, ctl_cmd, call_cmd, events_cmd, app_cmd, dashboard_cmd]
+COMMAND_GROUP = "wasmlattice.cli"
+
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+
+def plugin_commands() -> list[tuple[str, Register]]:
+    """``(name, register)`` of every installed entry point of :data:`COMMAND_GROUP`, sorted by name."""
+    found: list[tuple[str, Register]] = []
+    for entry in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
+        try:
+            found.append((entry.name, entry.load()))
+        except Exception as exc:  # a broken plugin must not take every other command down with it
+            print(f"warning: cannot load the {entry.name!r} commands ({entry.value}): {exc}", file=sys.stderr)
+    return found
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(sub)
+    for _name, register in plugin_commands():
+        register(sub)
     return parser
 
 

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +15,14 @@ import pytest
 import yaml
 
 from lattice import keys
+from tests.support.waiting import WaitTimeout, wait_until_blocking
 
 REPO = Path(__file__).resolve().parents[3]
 ECHO = REPO / "actors-examples" / "echo" / "echo.wasm"
 LATTICE = [sys.executable, "-m", "lattice.cli.main"]
 RECONCILE_S = "0.5"
 WAIT_S = 45.0
+POLL_S = 0.3
 
 
 def _manifest(tmp_path: Path, replicas: int, spread: list[dict[str, Any]] | None = None, **extra: Any) -> Path:
@@ -76,13 +77,12 @@ class Lattice:
         return json.loads(self.cli("app", "status", "echoapp", "--json", check=False).stdout or "{}")
 
     def wait_hosts(self, count: int) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline:
+        def answered() -> list[dict[str, Any]] | None:
             done = self.cli("ctl", "get", "hosts", "--json", check=False)
-            if done.returncode == 0 and len(hosts := json.loads(done.stdout)) == count:
-                return list(hosts)
-            time.sleep(0.3)
-        raise AssertionError(f"{count} hosts did not answer")
+            hosts = json.loads(done.stdout) if done.returncode == 0 else []
+            return list(hosts) if len(hosts) == count else None
+
+        return wait_until_blocking(answered, WAIT_S, f"{count} hosts to answer", poll_s=POLL_S)
 
     def stop(self) -> None:
         for proc in self.hosts:
@@ -105,14 +105,17 @@ def lattice(nats_url: str, lattice_prefix: str, tmp_path: Path) -> Iterator[Latt
 
 
 def _wait_for(lattice: Lattice, check: Any, what: str) -> dict[str, Any]:
-    deadline = time.monotonic() + WAIT_S
-    state: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        state = lattice.status()
-        if state and check(state):
-            return state
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: last status {state}")
+    """The app status once ``check`` accepts it (the failure names the last status seen)."""
+    seen: list[dict[str, Any]] = [{}]
+
+    def accepted() -> dict[str, Any] | None:
+        seen[0] = lattice.status()
+        return seen[0] if seen[0] and check(seen[0]) else None
+
+    try:
+        return wait_until_blocking(accepted, WAIT_S, what, poll_s=POLL_S)
+    except WaitTimeout as exc:
+        raise WaitTimeout(f"{exc}; last status {seen[0]}") from None
 
 
 @pytest.mark.slow
@@ -181,13 +184,9 @@ def test_a_rebuilt_module_is_rolled_out_by_live_update(lattice: Lattice, tmp_pat
     spec = ActorSpec(name="Echo", caps=["wasmcloud:httpserver"], rev=running + 1, ver="0.1.1")
     module.write_bytes(sign_module(module.read_bytes(), spec, account, subject)[0])
 
-    deadline = time.monotonic() + WAIT_S
-    revisions: list[int] = []
-    while time.monotonic() < deadline:
+    def rolled_out() -> bool:
         inventory = json.loads(lattice.cli("ctl", "get", "inventory", "--json").stdout)
         found = inventory[0] if isinstance(inventory, list) else inventory
-        revisions = [i["revision"] for a in found["actors"] for i in a["instances"]]
-        if revisions == [running + 1]:
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"the rebuilt module was not rolled out: revisions {revisions}")
+        return [i["revision"] for a in found["actors"] for i in a["instances"]] == [running + 1]
+
+    wait_until_blocking(rolled_out, WAIT_S, f"revision {running + 1} to be rolled out", poll_s=POLL_S)

@@ -8,13 +8,14 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.waiting import WaitTimeout, wait_until_blocking
 
 REPO = Path(__file__).resolve().parents[3]
 APP = REPO / "actors-examples" / "app.yaml"
@@ -37,14 +38,17 @@ def port_open(port: int) -> bool:
 
 def wait_ready(state_dir: Path, proc: subprocess.Popen[bytes], log: Path) -> dict[str, Any]:
     ready = state_dir / "up" / "ready.json"
-    deadline = time.monotonic() + READY_S
-    while time.monotonic() < deadline:
-        if ready.exists():
-            return dict(json.loads(ready.read_text()))
-        if proc.poll() is not None:
-            break
-        time.sleep(0.2)
-    raise AssertionError(f"lattice up did not become ready:\n{log.read_text()[-3000:]}")
+
+    def written() -> bool:
+        if proc.poll() is not None and not ready.exists():
+            raise AssertionError(f"lattice up exited before it was ready:\n{log.read_text()[-3000:]}")
+        return ready.exists()
+
+    try:
+        wait_until_blocking(written, READY_S, "lattice up to be ready", poll_s=0.2)
+    except WaitTimeout as exc:
+        raise WaitTimeout(f"{exc}:\n{log.read_text()[-3000:]}") from None
+    return dict(json.loads(ready.read_text()))
 
 
 def get(url: str) -> tuple[int, bytes]:

@@ -14,11 +14,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from host.cli.host_cmd import add_host_flags, config_from_args, setup_logging
 from host.config import ConfigError, HostConfig
 from lattice.app.errors import AppError
 from lattice.cli import output
 from lattice.cli.common import DEFAULT_WAIT_S, positive_float
-from lattice.cli.host_cmd import add_host_flags, config_from_args, setup_logging
 from lattice.cli.keyfiles import local_cluster_seed
 from lattice.cli.output import CliError
 from lattice.errors import LatticeError
