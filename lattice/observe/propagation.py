@@ -1,4 +1,5 @@
-"""W3C trace context on the lattice (§4.1–4.2): the ``traceparent`` NATS header and the Invocation's ``traceContext``.
+"""W3C trace context on the lattice (docs/protocol.md §4.1, §4.2): the ``traceparent`` NATS header and the
+Invocation's ``traceContext`` map.
 
 A sender puts the same carrier in both (wasmbus-rpc providers read either); a receiver prefers the header and falls
 back to the map. Malformed values are ignored (the span starts a new trace), never an error.

@@ -26,6 +26,7 @@ from lattice.natsconn import NatsOptions, connect
 from lattice.observe.listen import ListenAddress
 from tests.integration.examples.examples_support import EXAMPLES, PROVIDER_REFS
 from tests.integration.host.hostcore_support import EventLog
+from tests.support.waiting import wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,7 +36,6 @@ CHROMIUM_ARGS = [
 HOSTILE_LABEL = '<script>window.__pwned = "label"</script><img src=x onerror="window.__pwned=1">'
 HOSTILE_NAME = '<script>window.__pwned = "name"</script>echo&amp;'
 HOST_START_S = 60.0
-POLL_S = 0.1
 DRAIN_S = 5
 
 
@@ -82,10 +82,8 @@ async def _host_process(nats_url: str, prefix: str, cluster: keys.KeyPair, tmp: 
 
 
 async def _first_host(ctl: ControlClient) -> str:
-    async with asyncio.timeout(HOST_START_S):
-        while not (hosts := await ctl.ping_hosts()):  # noqa: ASYNC110 (polling the lattice)
-            await asyncio.sleep(POLL_S)
-    return hosts[0].id
+    hosts = await wait_until(ctl.ping_hosts, HOST_START_S, "the host process to answer a ping")
+    return str(hosts[0].id)
 
 
 @contextlib.asynccontextmanager

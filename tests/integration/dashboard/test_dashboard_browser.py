@@ -5,7 +5,6 @@ the test's tmp dir (and in ``$WASMLATTICE_SCREENSHOTS_DIR`` when set, see tools/
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -27,6 +26,7 @@ from tests.integration.dashboard.dashboard_support import (
     require_chromium,
 )
 from tests.integration.examples.examples_support import EXAMPLES
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 UI_TIMEOUT_MS = 30_000
@@ -108,13 +108,12 @@ async def test_scaling_from_the_page_changes_the_inventory(page: Any, lattice: L
     await row.get_by_test_id("scale-count").fill("3")
     await row.get_by_test_id("scale").click()
     await expect(page.get_by_test_id("notice")).to_contain_text("scaling")
-    async with asyncio.timeout(UI_TIMEOUT_MS / 1000):
-        while True:
-            inventory = await lattice.ctl.get_inventory(lattice.host_id)
-            counts = {a.id: len(a.instances) for a in inventory.actors}
-            if counts.get(lattice.echo) == 3:
-                break
-            await asyncio.sleep(0.1)
+
+    async def echo_instances() -> bool:
+        inventory = await lattice.ctl.get_inventory(lattice.host_id)
+        return {a.id: len(a.instances) for a in inventory.actors}.get(lattice.echo) == 3
+
+    await wait_until(echo_instances, UI_TIMEOUT_MS / 1000, "3 echo instances in the inventory")
     await expect(row.get_by_test_id("actor-total")).to_have_text("3")
     await screenshot(page, lattice, "dashboard-scaled")
 

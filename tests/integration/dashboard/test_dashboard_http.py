@@ -3,7 +3,6 @@ hosts, a port in use, bad bodies, and invocation rates counted from the lattice'
 
 from __future__ import annotations
 
-import asyncio
 import json
 import socket
 from collections.abc import AsyncIterator
@@ -18,6 +17,7 @@ from lattice.dashboard.errors import TokenRequiredError
 from lattice.dashboard.server import ACTION_HEADER, Dashboard
 from lattice.observe.errors import PortInUseError
 from lattice.observe.listen import ListenAddress
+from tests.support.waiting import wait_until
 
 TOKEN = "s3cret-token"
 ACTION = {ACTION_HEADER: "1"}
@@ -113,12 +113,13 @@ async def test_rates_are_counted_from_rpc_events(
             await nc.publish(subjects.rpc_events(lattice_prefix), json.dumps(event).encode())
         await nc.publish(subjects.rpc_events(lattice_prefix), b"not json")
         await nc.flush()
-        rates: list[dict[str, Any]] = []
-        async with asyncio.timeout(10):
-            while not rates or rates[0]["per_minute"] < 3:  # the dashboard's subscription may lag a moment
-                await asyncio.sleep(0.02)
-                async with http.get(dashboard.site.url + "/api/rates") as resp:
-                    rates = (await resp.json())["rates"]
+
+        async def counted() -> list[dict[str, Any]] | None:  # the dashboard's subscription may lag a moment
+            async with http.get(dashboard.site.url + "/api/rates") as resp:
+                found: list[dict[str, Any]] = (await resp.json())["rates"]
+            return found if found and found[0]["per_minute"] >= 3 else None
+
+        rates = await wait_until(counted, what="three invocations counted")
         assert rates == [{"target": "Mx", "operation": "Op.Do", "per_minute": 3, "failed": 1}]
     finally:
         await dashboard.stop()

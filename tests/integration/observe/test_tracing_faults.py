@@ -11,6 +11,7 @@ import pytest
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from lattice.observe.tracing import setup_tracing, tracing_settings
+from tests.support.waiting import wait_until
 
 QUEUE = 64
 SPANS = 5000
@@ -43,9 +44,7 @@ async def test_an_unreachable_endpoint_costs_one_warning_and_bounded_memory(
         for n in range(SPANS):
             with tracing.tracer.start_as_current_span(f"op{n % 7}"):
                 pass
-        async with asyncio.timeout(WAIT_S):
-            while exporter.failures < 2:  # noqa: ASYNC110 (the exporter runs on the SDK's thread)
-                await asyncio.sleep(0.01)
+        await wait_until(lambda: exporter.failures >= 2, WAIT_S, "two failed exports")
         assert tracing.provider is not None
         (processor,) = tracing.provider._active_span_processor._span_processors  # SDK internals, read only
         assert isinstance(processor, BatchSpanProcessor)
