@@ -143,8 +143,8 @@ def test_detached_up_and_down(tmp_path: Path, lattice_prefix: str) -> None:
     assert stopped.returncode == 0, stopped.stderr
     assert not port_open(nats_port)
     again = subprocess.run([*LATTICE, "down", *common], capture_output=True, text=True, timeout=60, check=False)
-    assert again.returncode == 1
-    assert "no detached lattice" in again.stderr
+    assert again.returncode == 0, "a second `lattice down` has nothing to do: that is not an error"
+    assert "no detached lattice runs" in again.stdout
 
 
 def test_up_with_a_bad_manifest_starts_nothing(tmp_path: Path, lattice_prefix: str) -> None:
