@@ -166,6 +166,20 @@ class AppStore:
             log.debug("lease not taken: %s", exc)
             return False
 
+    async def lease_holder(self) -> str | None:
+        """Who holds the reconciler lease now (None when nobody does or it ran out)."""
+        found = await self._get_json(subjects.RECONCILER_LEASE_KEY)
+        if found is None:
+            return None
+        try:
+            body = json.loads(found[0])
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(body, dict) or float(body.get("expires_at", 0)) < time.time():
+            return None
+        holder = body.get("holder")
+        return holder if isinstance(holder, str) else None
+
     async def release_lease(self, holder: str) -> bool:
         """Give the lease up if ``holder`` holds it (on a clean stop), so another host need not wait for it."""
         kv = await self._open()

@@ -199,6 +199,8 @@ def _print(found: dict[str, Any], as_json: bool) -> None:
     if as_json:
         output.emit_json(found)
         sys.stdout.flush()
+        for problem in found.get("problems", []):
+            output.progress(f"error: {problem}")
         return
     print_summary(found)
 

@@ -32,7 +32,11 @@ def _app(folder: Path) -> manifest.Application:
                     "properties": {"image": "echo.wasm"},
                     "traits": [{"type": "linkdef", "properties": {"target": "http", "values": {"port": "8080"}}}],
                 },
-                {"name": "http", "type": "capability", "properties": {"image": HTTP, "contract": "wasmcloud:httpserver"}},
+                {
+                    "name": "http",
+                    "type": "capability",
+                    "properties": {"image": HTTP, "contract": "wasmcloud:httpserver"},
+                },
             ]
         },
     }

@@ -20,7 +20,8 @@ def test_a_stored_link_the_provider_took_is_linked(tmp_path: Path) -> None:
     view = type(view)(view.hosts, view.links, (_report(LinkReport(ACTOR, "linked")),))
     state = status(app, view, FACTS)
     assert [x.state for x in state.links] == ["linked"]
-    assert state.ready and not state.failed
+    assert state.ready
+    assert not state.failed
 
 
 def test_a_refused_link_fails_the_app_with_the_providers_reason(tmp_path: Path) -> None:
@@ -30,7 +31,8 @@ def test_a_refused_link_fails_the_app_with_the_providers_reason(tmp_path: Path) 
     view = type(view)(view.hosts, view.links, (_report(LinkReport(ACTOR, "refused", why)),))
     state = status(app, view, FACTS)
     assert [(x.state, x.error) for x in state.links] == [("refused", why)]
-    assert not state.ready and state.failed
+    assert not state.ready
+    assert state.failed
     assert state.links_present == 0
     assert any(why in p for p in state.problems())
 
@@ -55,4 +57,5 @@ def test_a_recorded_start_failure_shows_and_fails(tmp_path: Path) -> None:
     state = status(app, view, FACTS, AppFailures({"echo": "actor claims rejected: expired"}))
     echo = state.components[0]
     assert (echo.running, echo.wanted, echo.error) == (0, 1, "actor claims rejected: expired")
-    assert state.failed and not state.ready
+    assert state.failed
+    assert not state.ready
