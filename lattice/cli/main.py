@@ -1,11 +1,15 @@
-"""Entry point of the ``lattice`` command: build the parser from each command module, run, map errors to exits."""
+"""Entry point of the ``lattice`` command: build the parser from each command module, run, map errors to exits.
+
+Usage errors name the command they belong to (``lattice ctl get hosts: error: unrecognized arguments: --bogus``,
+with that command's usage) and exit 2; ``-v/--verbose`` works before or after the command.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from lattice import __version__
 from lattice.cli import app_cmd, call_cmd, claims_cmd, ctl_cmd, events_cmd, host_cmd, keys_cmd, output, up_cmd
@@ -13,6 +17,20 @@ from lattice.cli.output import CliError
 from lattice.errors import LatticeError
 
 COMMAND_MODULES = [keys_cmd, claims_cmd, up_cmd, host_cmd, ctl_cmd, call_cmd, events_cmd, app_cmd]
+VERBOSE_HELP = "log debug output to stderr"
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> Iterator[argparse._SubParsersAction[argparse.ArgumentParser]]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            yield action
+
+
+def _walk(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    for action in _subparsers(parser):
+        for child in dict.fromkeys(action.choices.values()):
+            yield child
+            yield from _walk(child)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,18 +40,39 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run and steer a wasmCloud-compatible lattice of WebAssembly actors.",
     )
     parser.add_argument("--version", action="version", version=f"lattice {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug output to stderr")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")  # checked in main, after unknown flags
     for module in COMMAND_MODULES:
         module.register(sub)
+    for child in _walk(parser):  # -v after the command too; SUPPRESS keeps a leading -v from being reset
+        child.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _leaf(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)command parser the arguments reached, so its usage goes with its error."""
+    for action in _subparsers(parser):
+        chosen = getattr(args, action.dest, None)
+        if chosen in action.choices:
+            return _leaf(action.choices[chosen], args)
+    return parser
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _leaf(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command is None:
+        parser.error("a COMMAND is required (see `lattice --help`)")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    verbose = getattr(args, "verbose", False)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
         code: int = args.func(args)

@@ -160,5 +160,7 @@ def test_up_with_a_bad_manifest_starts_nothing(tmp_path: Path, lattice_prefix: s
     )
     assert done.returncode != 0
     assert "spec.components must be a non-empty list" in done.stderr
+    assert f"{bad}:" in done.stderr, "the error names the file"
+    assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert not port_open(nats_port)
