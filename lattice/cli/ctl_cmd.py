@@ -9,6 +9,7 @@ inventory all spell them the same way.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeAlias
@@ -29,6 +30,7 @@ from lattice.control import ControlClient, LatticeEvent, NoHostsError
 from lattice.control import waits as w
 from lattice.control.requests import ActorAuctionAck, ProviderAuctionAck
 from lattice.control.resolve import find_actor, find_provider
+from lattice.control.waits import link_ack
 from lattice.refs import canonical_ref
 from lattice.wire import DEFAULT_LINK_NAME, LinkDefinition
 
@@ -120,6 +122,7 @@ def _link(tree: _Tree) -> None:
     put.add_argument(
         "--force", action="store_true", help="link keys the lattice does not know yet, or another contract"
     )
+    _wait(put)
     delete = tree.leaf(link, "del", "remove a link", link_del)
     delete.add_argument("actor_id", metavar="ACTOR")
     delete.add_argument("contract_id", metavar="CONTRACT")
@@ -221,13 +224,16 @@ async def get_hosts(ctl: ControlClient, args: argparse.Namespace) -> int:
 
 
 async def get_inventory(ctl: ControlClient, args: argparse.Namespace) -> int:
+    """One host's inventory, or every host's plus the providers run by hand (they answer the providers ping)."""
     if args.host:
-        ids = [await _host_id(ctl, args.host)]
-    else:
-        ids = [h.id for h in await ctl.ping_hosts()]
-        if not ids:
-            raise ctl.no_hosts()
-    ctl_output.inventories([await ctl.get_inventory(h) for h in ids], args.json, one=bool(args.host))
+        host = await _host_id(ctl, args.host)
+        ctl_output.inventories([await ctl.get_inventory(host)], args.json, one=True)
+        return output.EXIT_OK
+    hosts, reports = await asyncio.gather(ctl.ping_hosts(), ctl.ping_providers())
+    manual = [r for r in reports if r.manual]
+    if not hosts and not manual:
+        raise ctl.no_hosts()
+    ctl_output.inventories([await ctl.get_inventory(h.id) for h in hosts], args.json, manual=manual)
     return output.EXIT_OK
 
 
@@ -370,9 +376,13 @@ async def link_put(ctl: ControlClient, args: argparse.Namespace) -> int:
             "(--force links it anyway)"
         )
     link = LinkDefinition(actor_id, provider.key, args.contract_id, args.link_name, pairs(args.values))
-    await ctl.put_link(link)
-    message = f"linked {actor_id} to {provider.key} for {args.contract_id} ({args.link_name})"
-    return _done(args, message, [], link=link.to_wire())
+    if args.skip_wait:
+        await ctl.put_link(link)
+        return _done(args, f"stored the link of {actor_id} to {provider.key}", [], link=link.to_wire())
+    state, events = await link_ack(ctl, link, args.wait)
+    shown = state if state == "linked" else "stored (its provider does not run, or does not report links)"
+    message = f"{shown}: {actor_id} to {provider.key} for {args.contract_id} ({args.link_name})"
+    return _done(args, message, events, link=link.to_wire())
 
 
 async def link_del(ctl: ControlClient, args: argparse.Namespace) -> int:

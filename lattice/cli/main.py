@@ -12,11 +12,22 @@ import sys
 from collections.abc import Iterator, Sequence
 
 from lattice import __version__
-from lattice.cli import app_cmd, call_cmd, claims_cmd, ctl_cmd, events_cmd, host_cmd, keys_cmd, output, up_cmd
+from lattice.cli import (
+    app_cmd,
+    call_cmd,
+    claims_cmd,
+    ctl_cmd,
+    events_cmd,
+    host_cmd,
+    keys_cmd,
+    output,
+    par_cmd,
+    up_cmd,
+)
 from lattice.cli.output import CliError
 from lattice.errors import LatticeError
 
-COMMAND_MODULES = [keys_cmd, claims_cmd, up_cmd, host_cmd, ctl_cmd, call_cmd, events_cmd, app_cmd]
+COMMAND_MODULES = [keys_cmd, claims_cmd, par_cmd, up_cmd, host_cmd, ctl_cmd, call_cmd, events_cmd, app_cmd]
 VERBOSE_HELP = "log debug output to stderr"
 
 

@@ -18,8 +18,11 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from lattice.control.client import ControlClient
 from lattice.control.errors import CommandFailedError, ControlTimeout
 from lattice.control.events import EventWatcher, LatticeEvent
+from lattice.provider.status import LINK_APPLIED_EVENT, LINK_REFUSED_EVENT, REFUSED
+from lattice.wire import LinkDefinition
 
 Progress = Callable[[LatticeEvent], None]
 
@@ -115,6 +118,54 @@ def provider_stop(provider_id: str, link_name: str, host_id: str = "") -> Expect
         return int(e.name == "provider_stopped" and same)
 
     return Expectation(f"the stop of provider {provider_id} ({link_name})", host_id, units)
+
+
+def link_applied(link: LinkDefinition) -> Expectation:
+    """The provider's report (our extension) that it took the link; a refusal is the failure, with its reason."""
+
+    def same(e: LatticeEvent) -> bool:
+        d = e.data
+        return (d.get("actor_id"), d.get("provider_id"), d.get("link_name")) == (
+            link.actor_id,
+            link.provider_id,
+            link.link_name,
+        )
+
+    def failure(e: LatticeEvent) -> str | None:
+        if e.name == LINK_REFUSED_EVENT and same(e):
+            return f"the provider refused the link: {e.data.get('error') or 'no reason given'}"
+        return None
+
+    return Expectation(
+        f"the provider's acknowledgement of the link of {link.actor_id}",
+        "",
+        lambda e: int(e.name == LINK_APPLIED_EVENT and same(e)),
+        failure,
+    )
+
+
+async def link_ack(ctl: ControlClient, link: LinkDefinition, timeout_s: float) -> tuple[str, list[LatticeEvent]]:
+    """Put a link and, when its provider runs and reports links, wait until it took (or refused) it.
+
+    Returns ``("linked", [event])`` once the provider took it (or already had it), ``("stored", [])`` when no
+    instance of the provider answers the providers ping (a provider started later receives it). A refusal raises
+    :class:`CommandFailedError` with the provider's reason.
+    """
+    unchanged = any(x.identity == link.identity and x == link for x in await ctl.get_links())
+    async with ctl.watch_events() as events:
+        await ctl.put_link(link)
+        reports = [
+            r for r in await ctl.ping_providers() if r.provider_id == link.provider_id and r.link_name == link.link_name
+        ]
+        if not reports:
+            return "stored", []
+        if unchanged:  # the provider ignores a repeated put: its report is the answer
+            for report in reports:
+                found = report.link(link.actor_id)
+                if found is not None and found.state == REFUSED:
+                    raise CommandFailedError(f"the provider refused the link: {found.error}", report.host_id)
+            return "linked", []
+        return "linked", await expect(events, link_applied(link), timeout_s)
 
 
 def host_stop(host_id: str) -> Expectation:

@@ -37,6 +37,7 @@ from lattice.provider.status import (
     ProviderReport,
     link_event,
 )
+from lattice.provider.stored_links import stored_links
 from lattice.provider.tasks import DEFAULT_MAX_WAITING, BoundedTasks
 from lattice.rpc import RpcClient, RpcSettings
 from lattice.subjects import ProviderChannel
@@ -123,7 +124,10 @@ class ProviderRunner:
         self._nc = nc
         try:
             await provider.on_start()
-            for link in hd.link_definitions:
+            links = list(hd.link_definitions)
+            if self.manual:  # no host hands it the stored links: it reads them itself
+                links += await stored_links(nc, hd.lattice_rpc_prefix, hd.js_domain, hd.provider_key, hd.link_name)
+            for link in links:
                 await self._apply(True, link)
             await self._subscribe(nc, Dispatcher(provider))
             self._install_signals()
