@@ -100,3 +100,24 @@ def test_link_put_resolves_names(lattice: LatticeUnderTest) -> None:
         for provider in inventory["providers"]:
             lattice.cli("ctl", "stop", "provider", lattice.host_id, provider["id"])
         lattice.cli("ctl", "stop", "actor", lattice.host_id, actor_id)
+
+
+def test_an_update_to_changed_code_with_the_same_revision_is_refused(lattice: LatticeUnderTest, tmp_path: Path) -> None:
+    from lattice.claims import ActorSpec, read_claims, sign_module
+
+    ref, actor_id = actor("uppercase")
+    source = EXAMPLES / "uppercase" / "uppercase.wasm"
+    rev = read_claims(source.read_bytes()).metadata.rev or 0
+    rebuilt = tmp_path / "uppercase.wasm"
+    account = keys.KeyPair.from_seed((EXAMPLES / "keys" / "account.nk").read_text())
+    subject = keys.KeyPair.from_seed((EXAMPLES / "uppercase" / "module.nk").read_text())
+    section = b"\x00\x09\x05build" + b"v2v"  # a custom section: other code, other hash
+    spec = ActorSpec(name="Uppercase", caps=["wasmcloud:messaging"], rev=rev, ver="0.1.0")
+    rebuilt.write_bytes(sign_module(source.read_bytes() + section, spec, account, subject)[0])
+    lattice.cli("ctl", "start", "actor", ref, "--host", lattice.host_id)
+    try:
+        refused = lattice.cli("ctl", "update", "actor", lattice.host_id, actor_id, str(rebuilt), expect=1)
+        assert f"keeps revision {rev}" in refused.err
+        assert f"--rev {rev + 1}" in refused.err
+    finally:
+        lattice.cli("ctl", "stop", "actor", lattice.host_id, actor_id)
