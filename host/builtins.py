@@ -1,4 +1,4 @@
-"""Built-in capabilities served inside the host, no link needed (§9.4); the actor still needs the claim.
+"""Built-in capabilities served inside the host, no link needed (docs/protocol.md §9.4); the actor needs the claim.
 
 * ``wasmcloud:builtin:logging`` — ``Logging.WriteLog`` ``{level, text}`` → host log ``[actor_pk] text``.
 * ``wasmcloud:builtin:numbergen`` — ``NumberGen.GenerateGuid`` → str, ``NumberGen.RandomInRange`` ``{min, max}`` →

@@ -1,6 +1,8 @@
 """The host's configuration: one frozen :class:`HostConfig`, filled at the edge.
 
-Every environment variable is declared once, in :data:`ENV_VARS` (name, field, parser, default, doc). Only
+Every environment variable is declared once and listed in :data:`ENV_VARS` (name, field, parser, default, doc): the
+ones every lattice client shares (lattice prefix, control NATS, TLS files, …) are declared in
+:mod:`lattice.settings` and appear here as the same objects; the host's own are declared below. Only
 :func:`from_env` reads the environment; the CLI layers its flags on top with :func:`dataclasses.replace`.
 docs/configuration.md embeds :func:`render_markdown` (a test keeps them in sync).
 
@@ -14,23 +16,33 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from host.errors import HostError
 from lattice import keys, subjects
+from lattice import settings as shared
 from lattice.natsconn import DEFAULT_NATS_PORT, NatsOptions, NatsOptionsError, parse_nats_url
+from lattice.settings import (
+    DEFAULT_NATS_HOST,
+    DEFAULT_STATE_DIR,
+    EnvVar,
+    SettingsError,
+    parse_bool,
+    parse_csv,
+    parse_float,
+    parse_int,
+    parse_optional_str,
+    parse_str,
+)
 from lattice.wire.hostdata import DEFAULT_RPC_TIMEOUT_MS
 
-DEFAULT_NATS_HOST = "127.0.0.1"
 DEFAULT_POLICY_TIMEOUT_MS = 1000
 DEFAULT_HEARTBEAT_INTERVAL_S = 30.0
 DEFAULT_APP_RECONCILE_INTERVAL_S = 5.0
-DEFAULT_STATE_DIR = Path("~/.wasmlattice/host")
 DEFAULT_ACTOR_MEMORY_BYTES = 128 * 1024 * 1024
 DEFAULT_ACTOR_DEADLINE_MS = 10_000
 DEFAULT_ACTOR_MAX_INSTANCES = 64
@@ -38,94 +50,22 @@ DEFAULT_ACTOR_MAX_IN_FLIGHT = 64
 LABEL_ENV_PREFIX = "HOST_"
 BUILTIN_LABEL_PREFIX = "hostcore."
 
-_CTL_PREFIX = re.compile(r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$")
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off", ""})
-
 
 class ConfigError(HostError, ValueError):
     """A configuration value is not usable; the message names the variable or field."""
 
 
-# --- parsers: text → value, raising ValueError with a short reason ---------------------------------------------------
-
-
-def parse_str(text: str) -> str:
-    return text.strip()
-
-
-def parse_optional_str(text: str) -> str | None:
-    return text.strip() or None
-
-
-def parse_bool(text: str) -> bool:
-    value = text.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ValueError("expected true/false, yes/no, on/off or 1/0")
-
-
-def parse_int(text: str) -> int:
-    return int(text.strip())
-
-
-def parse_float(text: str) -> float:
-    return float(text.strip())
-
-
-def parse_csv(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-def parse_path(text: str) -> Path:
-    return Path(text.strip()).expanduser()
-
-
-def parse_optional_path(text: str) -> Path | None:
-    return parse_path(text) if text.strip() else None
-
-
-@dataclass(frozen=True)
-class EnvVar:
-    """One environment variable: which field it fills, how it is parsed, its default and what it means."""
-
-    name: str
-    field: str
-    parse: Callable[[str], Any]
-    default: Any
-    doc: str
-    secret: bool = False
-
-
-def _nats_vars(prefix: str, key: str, what: str) -> list[EnvVar]:
-    return [
-        EnvVar(f"WASMCLOUD_{prefix}_HOST", f"{key}_host", parse_str, DEFAULT_NATS_HOST, f"NATS host for {what}"),
-        EnvVar(f"WASMCLOUD_{prefix}_PORT", f"{key}_port", parse_int, DEFAULT_NATS_PORT, f"NATS port for {what}"),
-        EnvVar(f"WASMCLOUD_{prefix}_SEED", f"{key}_seed", parse_optional_str, None, f"NATS user seed (SU…) for {what}",
-               secret=True),
-        EnvVar(f"WASMCLOUD_{prefix}_JWT", f"{key}_jwt", parse_optional_str, None, f"NATS user JWT for {what}",
-               secret=True),
-        EnvVar(f"WASMCLOUD_{prefix}_CREDSFILE", f"{key}_credsfile", parse_optional_path, None,
-               f"NATS .creds file for {what}"),
-        EnvVar(f"WASMCLOUD_{prefix}_TLS", f"{key}_tls", parse_bool, False, f"require TLS on the NATS link for {what}"),
-    ]  # fmt: skip
-
-
 ENV_VARS: tuple[EnvVar, ...] = (
-    EnvVar("WASMCLOUD_LATTICE_PREFIX", "lattice", parse_str, subjects.DEFAULT_LATTICE, "lattice prefix (name)"),
+    shared.LATTICE_PREFIX,
     EnvVar("WASMCLOUD_HOST_SEED", "host_seed", parse_optional_str, None, "host server seed (SN…); random if unset",
            secret=True),
-    EnvVar("WASMCLOUD_CLUSTER_SEED", "cluster_seed", parse_optional_str, None,
-           "cluster seed (SC…) that signs invocations; random (with a warning) if unset", secret=True),
+    shared.CLUSTER_SEED,
     EnvVar("WASMCLOUD_CLUSTER_ISSUERS", "cluster_issuers", parse_csv, (),
            "comma-separated cluster keys (C…) whose invocations are accepted; the host's own is always added"),
-    *_nats_vars("RPC", "rpc", "lattice RPC"),
-    *_nats_vars("CTL", "ctl", "the control interface"),
-    *_nats_vars("PROV_RPC", "prov_rpc", "capability providers"),
-    EnvVar("WASMCLOUD_RPC_TIMEOUT_MS", "rpc_timeout_ms", parse_int, DEFAULT_RPC_TIMEOUT_MS,
-           "timeout of lattice RPC calls in ms (also given to providers)"),
+    *shared.nats_vars("RPC", "rpc", "lattice RPC"),
+    *shared.CTL_NATS,
+    *shared.nats_vars("PROV_RPC", "prov_rpc", "capability providers"),
+    shared.RPC_TIMEOUT_MS,
     EnvVar("WASMCLOUD_ALLOW_FILE_LOAD", "allow_file_load", parse_bool, False,
            "allow starting actors and providers from local files (file:// or paths)"),
     EnvVar("WASMCLOUD_JS_DOMAIN", "js_domain", parse_optional_str, None, "JetStream domain of the lattice data"),
@@ -135,18 +75,13 @@ ENV_VARS: tuple[EnvVar, ...] = (
            "policy request timeout in ms (no answer in time means deny)"),
     EnvVar("WASMCLOUD_POLICY_CHANGES_TOPIC", "policy_changes_topic", parse_optional_str, None,
            "subject on which the policy service revises cached decisions"),
-    EnvVar("WASMCLOUD_CTL_TOPIC_PREFIX", "ctl_topic_prefix", parse_str, subjects.DEFAULT_CTL_PREFIX,
-           "prefix of control-interface subjects"),
+    shared.CTL_TOPIC_PREFIX,
     EnvVar("HOST_*", "labels", parse_str, {},
            "every HOST_{NAME}=value becomes host label {name} (lowercased); hostcore.arch/os/osfamily are added"),
-    EnvVar("WASMLATTICE_STATE_DIR", "state_dir", parse_path, DEFAULT_STATE_DIR,
-           "host state: compiled-module cache, provider binaries"),
-    EnvVar("WASMLATTICE_TLS_CA_FILE", "tls_ca_file", parse_optional_path, None,
-           "CA bundle that verifies the NATS servers when TLS is on"),
-    EnvVar("WASMLATTICE_TLS_CERT_FILE", "tls_cert_file", parse_optional_path, None,
-           "client certificate presented to NATS servers that verify clients (mutual TLS), with the key file"),
-    EnvVar("WASMLATTICE_TLS_KEY_FILE", "tls_key_file", parse_optional_path, None,
-           "private key of the client certificate"),
+    shared.STATE_DIR,
+    shared.TLS_CA_FILE,
+    shared.TLS_CERT_FILE,
+    shared.TLS_KEY_FILE,
     EnvVar("WASMLATTICE_ACTOR_MEMORY_BYTES", "actor_memory_bytes", parse_int, DEFAULT_ACTOR_MEMORY_BYTES,
            "linear-memory cap of one actor instance in bytes"),
     EnvVar("WASMLATTICE_ACTOR_DEADLINE_MS", "actor_deadline_ms", parse_int, DEFAULT_ACTOR_DEADLINE_MS,
@@ -219,26 +154,32 @@ class HostConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "state_dir", Path(self.state_dir).expanduser())
         object.__setattr__(self, "labels", dict(self.labels))
-        _check_token(self.lattice, "lattice")
-        if not _CTL_PREFIX.match(self.ctl_topic_prefix):
-            raise ConfigError(f"ctl_topic_prefix {self.ctl_topic_prefix!r} must be dot-separated subject tokens")
-        _check_seed(self.host_seed, keys.KeyType.SERVER, "host_seed")
-        _check_seed(self.cluster_seed, keys.KeyType.CLUSTER, "cluster_seed")
-        _check_public_keys(self.cluster_issuers, keys.KeyType.CLUSTER, "cluster_issuers")
-        _check_public_keys(self.actor_issuers, keys.KeyType.ACCOUNT, "actor_issuers")
+        try:
+            self._check()
+        except SettingsError as exc:
+            raise ConfigError(str(exc)) from None
+
+    def _check(self) -> None:
+        shared.check_token(self.lattice, "lattice")
+        shared.check_ctl_prefix(self.ctl_topic_prefix)
+        shared.check_seed(self.host_seed, keys.KeyType.SERVER, "host_seed")
+        shared.check_seed(self.cluster_seed, keys.KeyType.CLUSTER, "cluster_seed")
+        shared.check_public_keys(self.cluster_issuers, keys.KeyType.CLUSTER, "cluster_issuers")
+        shared.check_public_keys(self.actor_issuers, keys.KeyType.ACCOUNT, "actor_issuers")
         for name in ("rpc_port", "ctl_port", "prov_rpc_port"):
-            if not 1 <= getattr(self, name) <= 65535:
-                raise ConfigError(f"{name} {getattr(self, name)} is not in 1..65535")
-        for name in ("rpc_timeout_ms", "policy_timeout_ms", "actor_memory_bytes", "actor_deadline_ms"):
-            _check_positive(self, name)
+            shared.check_port(self, name)
         for name in (
+            "rpc_timeout_ms",
+            "policy_timeout_ms",
+            "actor_memory_bytes",
+            "actor_deadline_ms",
             "actor_max_instances",
             "actor_max_in_flight",
             "heartbeat_interval_s",
             "app_reconcile_interval_s",
             "js_replicas",
         ):
-            _check_positive(self, name)
+            shared.check_positive(self, name)
         for key in self.labels:
             if not key or not isinstance(self.labels[key], str):
                 raise ConfigError(f"label {key!r} needs a non-empty name and a string value")
@@ -253,21 +194,10 @@ class HostConfig:
         return self._nats("prov_rpc")
 
     def _nats(self, key: str) -> NatsOptions:
-        tls: bool = getattr(self, f"{key}_tls")
-        scheme = "tls" if tls else "nats"
         try:
-            return NatsOptions(
-                url=f"{scheme}://{getattr(self, f'{key}_host')}:{getattr(self, f'{key}_port')}",
-                seed=getattr(self, f"{key}_seed"),
-                jwt=getattr(self, f"{key}_jwt"),
-                creds_file=getattr(self, f"{key}_credsfile"),
-                tls_required=tls,
-                tls_ca=self.tls_ca_file if tls else None,
-                tls_cert=self.tls_cert_file if tls else None,
-                tls_key=self.tls_key_file if tls else None,
-            )
-        except NatsOptionsError as exc:
-            raise ConfigError(f"{key} NATS settings: {exc}") from exc
+            return shared.nats_options(self, key)
+        except SettingsError as exc:
+            raise ConfigError(str(exc)) from exc
 
     def with_nats_url(self, url: str) -> HostConfig:
         """The same config with the RPC, control and provider NATS all at ``url`` (``--nats-url``)."""
@@ -280,34 +210,6 @@ class HostConfig:
         for key in ("rpc", "ctl", "prov_rpc"):
             changes |= {f"{key}_host": host, f"{key}_port": port, f"{key}_tls": tls}
         return replace(self, **changes)
-
-
-def _check_token(value: str, what: str) -> None:
-    try:
-        subjects.check_token(value, what)
-    except subjects.SubjectError as exc:
-        raise ConfigError(str(exc)) from exc
-
-
-def _check_seed(seed: str | None, kind: keys.KeyType, what: str) -> None:
-    if seed is None:
-        return
-    try:
-        keys.KeyPair.from_seed(seed, expected=kind)
-    except keys.NKeyError as exc:
-        raise ConfigError(f"{what} is not a valid S{kind.letter}… seed: {exc}") from exc
-
-
-def _check_public_keys(values: tuple[str, ...], kind: keys.KeyType, what: str) -> None:
-    for value in values:
-        if not keys.is_public_key(value, kind):
-            raise ConfigError(f"{what}: {value[:12]!r}… is not a {kind.name.lower()} public key ({kind.letter}…)")
-
-
-def _check_positive(config: HostConfig, name: str) -> None:
-    value = getattr(config, name)
-    if isinstance(value, bool) or value <= 0:
-        raise ConfigError(f"{name} must be positive, got {value!r}")
 
 
 def labels_from_env(env: Mapping[str, str]) -> dict[str, str]:
@@ -334,17 +236,11 @@ def builtin_labels() -> dict[str, str]:
 
 def from_env(env: Mapping[str, str]) -> HostConfig:
     """Build a config from environment variables (pass ``os.environ``); unset variables keep their defaults."""
-    values: dict[str, Any] = {"labels": labels_from_env(env)}
-    for var in ENV_VARS:
-        if var.field == "labels" or var.name not in env:
-            continue
-        raw = env[var.name]
-        try:
-            values[var.field] = var.parse(raw)
-        except ValueError as exc:
-            shown = "(hidden)" if var.secret else repr(raw)
-            raise ConfigError(f"{var.name}={shown}: {exc}") from None
-    return HostConfig(**values)
+    try:
+        values = shared.read_env(env, (var for var in ENV_VARS if var.field != "labels"))
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from None
+    return HostConfig(**values, labels=labels_from_env(env))
 
 
 def field_defaults() -> dict[str, Any]:

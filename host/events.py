@@ -1,4 +1,4 @@
-"""Lattice events (§6): pure builders returning CloudEvents 1.0 dicts, and one :func:`publish`.
+"""Lattice events (docs/protocol.md §6): pure builders returning CloudEvents 1.0 dicts, and one :func:`publish`.
 
 Lifecycle events go to ``wasmbus.evt.{lattice}`` and ``wasmbus.evt.{lattice}.{name}``; invocation results to
 ``wasmbus.rpcevt.{lattice}``. Publishing never raises: an event that cannot be sent is logged.

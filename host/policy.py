@@ -1,4 +1,4 @@
-"""The policy hook (§10): ask a policy service before starting actors/providers and performing invocations.
+"""The policy hook (docs/protocol.md §10.3): ask a policy service before starting actors/providers and invoking.
 
 With ``WASMCLOUD_POLICY_TOPIC`` set, the host sends a JSON request ``{requestId, source, target, action, host}`` and
 expects ``{permitted, message, requestId}``. No answer in time, or an unusable answer, means **deny** (not cached).

@@ -1,4 +1,4 @@
-"""nkeys: Ed25519 keys with typed, checksummed base32 names (protocol §3).
+"""nkeys: Ed25519 keys with typed, checksummed base32 names (docs/protocol.md §3).
 
 A public key reads ``base32(prefix ‖ key ‖ crc16)`` (56 characters); a seed reads
 ``base32(b1 ‖ b2 ‖ seed ‖ crc16)`` (58 characters, ``S`` then the type letter). Module seeds (``SM…``), which the

@@ -1,4 +1,6 @@
-"""Every NATS subject, KV bucket and key of the protocol, in one place (§4.1, §4.6, §5.1, §6, §7.2, §8).
+"""Every NATS subject, KV bucket and key of the protocol, in one place.
+
+See docs/protocol.md §4.1, §4.6, §5.1, §6, §7.2, §8.
 
 Nobody formats a subject anywhere else: builders below, and the parsers the host routes with.
 """
@@ -36,7 +38,7 @@ def check_token(value: str, what: str) -> str:
     return value
 
 
-# --- RPC (§4.1, §8) -------------------------------------------------------------------------------------------------
+# --- RPC (docs/protocol.md §4.1, §8) ----------------------------------------------------------------------------------
 
 
 class ProviderChannel(enum.StrEnum):
@@ -102,7 +104,7 @@ def parse_rpc(subject: str) -> RpcSubject:
         raise SubjectError(f"unknown provider channel {tail!r} in {subject!r}") from exc
 
 
-# --- Control interface (§5.1) ---------------------------------------------------------------------------------------
+# --- Control interface (docs/protocol.md §5.1) ------------------------------------------------------------------------
 
 
 class CtlOp(enum.StrEnum):
@@ -186,7 +188,7 @@ def parse_ctl(subject: str, lattice: str, prefix: str = DEFAULT_CTL_PREFIX) -> C
     raise SubjectError(f"unknown control operation {rest!r}")
 
 
-# --- Events (§6) ----------------------------------------------------------------------------------------------------
+# --- Events (docs/protocol.md §6) -------------------------------------------------------------------------------------
 
 
 def events(lattice: str) -> str:
@@ -215,7 +217,7 @@ def config_service(lattice: str) -> str:
     return f"{CFG_PREFIX}.{lattice}.req"
 
 
-# --- Lattice state in JetStream (§4.6, §7.2) ------------------------------------------------------------------------
+# --- Lattice state in JetStream (docs/protocol.md §4.6, §7.2) ---------------------------------------------------------
 
 
 class KvKind(enum.StrEnum):

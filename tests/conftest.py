@@ -1,8 +1,9 @@
 """Shared fixtures: one real nats-server (JetStream, random port) per session, a fresh lattice prefix per test,
-a connected NATS client, and the Redis URL.
+a connected NATS client, and the Redis URL; every test runs with a temporary home (see :func:`_hermetic_home`).
 
 Fixtures: ``nats_server`` (session), ``nats_url`` (session), ``lattice_prefix``, ``nc`` (async), ``redis_url``
-(session; skips when Redis is unreachable), ``tmp_state_dir``.
+(session; skips when Redis is unreachable), ``tmp_state_dir``, ``cluster_key``. Helpers shared by several suites
+live in tests/support/.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 import redis
 from nats.aio.client import Client
 
+from lattice import keys
 from lattice.natsconn import NatsOptions, connect
 from lattice.natsserver import NatsServer, NatsServerConfig
 
@@ -82,12 +84,35 @@ def tmp_state_dir(tmp_path: Path) -> Path:
     return state
 
 
+@pytest.fixture
+def cluster_key() -> keys.KeyPair:
+    """A fresh cluster key: hosts started by the test trust it and callers sign with it."""
+    return keys.KeyPair.create(keys.KeyType.CLUSTER)
+
+
+SETTINGS_ENV_PREFIXES = ("WASMCLOUD_", "WASMLATTICE_", "HOST_")
+"""Variables that configure hosts, providers and the CLI: none may leak in from the shell that runs the tests."""
+STATE_ENV = {"WASMLATTICE_STATE_DIR": ".wasmlattice/host", "WASMLATTICE_KEYS_DIR": ".wasmlattice/keys"}
+"""Where state goes, relative to the temporary home (the defaults' layout, so ``~`` and the variables agree)."""
+
+
 @pytest.fixture(autouse=True)
-def _no_home_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests (and the processes they start) never read or write ~/.wasmlattice: state and keys go to a temp dir."""
+def _hermetic_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Tests, and every process they start, never read or write the user's home.
+
+    ``HOME`` is a fresh temporary directory; every ``WASMCLOUD_*``, ``WASMLATTICE_*`` and ``HOST_*`` variable of the
+    shell is removed (a developer's cluster seed or lattice prefix must not change what a test sees), then the state
+    and keys directories are pointed into the temporary home. A test that clears those variables, or a child
+    started without them, still lands in the temporary home through ``~``.
+    """
     home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("WASMLATTICE_STATE_DIR", str(home / "state"))
-    monkeypatch.setenv("WASMLATTICE_KEYS_DIR", str(home / "keys"))
+    for name in list(os.environ):
+        if name.startswith(SETTINGS_ENV_PREFIXES):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(home))
+    for name, relative in STATE_ENV.items():
+        monkeypatch.setenv(name, str(home / relative))
+    return home
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

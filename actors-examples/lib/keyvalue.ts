@@ -1,4 +1,4 @@
-// wasmcloud:keyvalue (actor → provider), protocol §9.2:
+// wasmcloud:keyvalue (actor → provider), docs/protocol.md §9.2:
 //   KeyValue.Get       str key                          → GetResponse {value: str, exists: bool}
 //   KeyValue.Set       SetRequest {key, value, expires}  → empty   (expires: u32 seconds, 0 = never)
 //   KeyValue.Del       str key                          → bool (deleted)

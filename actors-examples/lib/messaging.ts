@@ -1,4 +1,4 @@
-// wasmcloud:messaging, protocol §9.3:
+// wasmcloud:messaging, docs/protocol.md §9.3:
 //   Messaging.Publish               PubMessage {subject, replyTo?, body: bin}        → empty   (actor → provider)
 //   Messaging.Request               RequestMessage {subject, body, timeoutMs: u32}   → ReplyMessage
 //   MessageSubscriber.HandleMessage SubMessage {subject, replyTo?, body}             → empty   (provider → actor)

@@ -1,4 +1,4 @@
-"""The control-interface server (§5): subscribes a host to its control subjects and answers every request.
+"""The control-interface server (docs/protocol.md §5): subscribes a host to its control subjects, answers every request.
 
 A routing table maps each :class:`CtlOp` to a small handler (lattice-wide ones in
 :mod:`host.control.lattice_handlers`, host-targeted ones in :mod:`host.control.host_handlers`). The subscription
@@ -23,6 +23,7 @@ from host.control.target import CommandRejected, ControlTarget
 from lattice import subjects
 from lattice.control.errors import PayloadError
 from lattice.control.requests import Ack
+from lattice.natsconn import flush_all
 from lattice.subjects import DEFAULT_CTL_PREFIX, CtlOp, SubjectError
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,7 @@ class ControlServer:
             self._subs.append(await self._nc.subscribe(subject, cb=self._on_message))
         for subject in queued:
             self._subs.append(await self._nc.subscribe(subject, queue=queue, cb=self._on_message))
-        await self._nc.flush()
+        await flush_all(self._nc)
 
     async def stop(self) -> None:
         """Stop taking requests, let those in flight finish (up to ``stop_grace_s``), cancel the rest."""
@@ -150,7 +151,7 @@ class ControlServer:
 
         async def run() -> None:
             try:
-                await self._nc.flush()
+                await flush_all(self._nc)
                 await then()
             except Exception:
                 log.exception("follow-up of a control request failed")

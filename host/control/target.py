@@ -1,6 +1,6 @@
 """The seam between the control-interface server and the host it steers.
 
-The server (``host/control/server.py``) decodes control requests (§5.2), calls one method of a
+The server (``host/control/server.py``) decodes control requests (docs/protocol.md §5.2), calls one method of a
 :class:`ControlTarget`, and encodes the reply. The host implements the protocol. Commands return quickly with an
 ack; long work (starting actors or providers) runs in the background and reports through events, as OTP does.
 Raising :class:`CommandRejected` turns into ``{"accepted": false, "error": message}``.
@@ -78,7 +78,7 @@ class ControlTarget(Protocol):
     def providers(self) -> list[ProviderInfo]: ...
 
     def claims(self) -> list[dict[str, str]]:
-        """Every claims-cache entry of the lattice: flat string maps as stored under ``CLAIMS_*`` (§7.2)."""
+        """Every claims-cache entry of the lattice: flat string maps as under ``CLAIMS_*`` (docs/protocol.md §7.2)."""
         ...
 
     def links(self) -> list[LinkDefinition]: ...

@@ -1,4 +1,4 @@
-"""The inbound pipeline: one lattice invocation of a local actor, in small steps (§4.2–§4.4).
+"""The inbound pipeline: one lattice invocation of a local actor, in small steps (docs/protocol.md §4.2–§4.4).
 
 decode → fetch the payload (de-chunk) → anti-forgery → target is this actor → the source's contract is in the
 actor's claims → policy → run in the actor's pool → InvocationResponse (chunked above 900 KiB).

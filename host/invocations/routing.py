@@ -1,4 +1,6 @@
-"""Where an actor's ``__host_call(binding, namespace, operation, payload)`` goes (§1.5, OTP's order). Pure.
+"""Where an actor's ``__host_call(binding, namespace, operation, payload)`` goes, in OTP's order. Pure.
+
+docs/protocol.md §1.5:
 
 1. a built-in namespace (handled by the caller of :func:`resolve`, see :mod:`host.builtins`);
 2. a link (source actor, contract = namespace, link name = binding) → that provider; the actor needs the claim;

@@ -1,5 +1,5 @@
 """Capability providers, host side: resolve refs (``python:<module>``, PAR files), run the processes with HostData
-on stdin, watch their health, restart them with backoff, and stop them (§8)."""
+on stdin, watch their health, restart them with backoff, and stop them (docs/protocol.md §8)."""
 
 from host.providers.errors import ProviderNotRunning, ProviderStartFailed, ProviderSupervisorError
 from host.providers.hostdata import HostDataNats

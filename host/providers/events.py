@@ -1,4 +1,4 @@
-"""Provider events (§6) as pure builders of their ``data``; the supervisor publishes them by name."""
+"""Provider events (docs/protocol.md §6) as pure builders of their ``data``; the supervisor publishes them by name."""
 
 from __future__ import annotations
 

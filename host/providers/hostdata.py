@@ -1,4 +1,4 @@
-"""The HostData a host hands each provider it starts (§7.4)."""
+"""The HostData a host hands each provider it starts (docs/protocol.md §7.4)."""
 
 from __future__ import annotations
 

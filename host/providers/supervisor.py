@@ -1,4 +1,4 @@
-"""The host side of capability providers: start, watch, restart and stop provider processes (§8).
+"""The host side of capability providers: start, watch, restart and stop provider processes (docs/protocol.md §8).
 
 ``start`` resolves the reference, spawns the process with HostData on stdin and waits for its first health answer
 (within ``start_timeout_s``) before it stores the claims and publishes ``provider_started``; any failure publishes

@@ -1,4 +1,4 @@
-"""Tunables of the provider supervisor, with the protocol's defaults (§8) and a restart backoff."""
+"""Tunables of the provider supervisor, with the protocol's defaults (docs/protocol.md §8) and a restart backoff."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The waPC ABI: the nine host imports a guest sees, under both ``wapc`` and ``wasmbus`` (protocol §1).
+"""The waPC ABI: the nine host imports a guest sees, under both ``wapc`` and ``wasmbus`` (docs/protocol.md §1).
 
 One :class:`Abi` object per instance holds the per-call state (request, response, errors, last host
 call result). Each import is one small method. The methods know nothing about how wasmtime reaches

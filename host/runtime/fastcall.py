@@ -1,5 +1,10 @@
 """The two ways into wasmtime: the fast low-level path and the public-API fallback.
 
+This is the only module that touches wasmtime-py's private API (``wasmtime._ffi``, ``ctypes``, raw handles such as
+``Store._context()`` and ``Func._func``); ``tests/unit/host/runtime/test_runtime_fast_path_pin.py`` keeps it that way
+and fails when the pinned wasmtime stops taking the fast path. Moving the pin: docs/architecture.md, "Upgrading
+wasmtime".
+
 *Fast path* (wasmtime-py's private ``_ffi`` module, pinned to :data:`PINNED_WASMTIME`): imports are
 defined with ``wasmtime_linker_define_func_unchecked``, ``__guest_call`` is called with
 ``wasmtime_func_call_unchecked`` and guest memory is read and written with ``ctypes.string_at`` /

@@ -95,7 +95,7 @@ class Instance:
             raise InstantiationFailed(f"init export {name} failed: {self.abi.fault}")
 
     def call(self, operation: str, payload: bytes) -> bytes:
-        """Run one guest call (protocol §1.4). Raises GuestError, GuestTrapped or DeadlineExceeded."""
+        """Run one guest call (docs/protocol.md §1.4). Raises GuestError, GuestTrapped or DeadlineExceeded."""
         if self._closed:
             raise PoolClosed("this instance has been closed")
         op = operation.encode("utf-8")

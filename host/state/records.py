@@ -1,4 +1,4 @@
-"""The JSON values of the lattice bucket (§7.2): claims as flat string maps, refmaps.
+"""The JSON values of the lattice bucket (docs/protocol.md §7.2): claims as flat string maps, refmaps.
 
 ``CLAIMS_{pk}`` holds ``{call_alias, iss, name, caps, rev, tags, version, sub, contract_id}`` — every value a string,
 ``caps``/``tags`` comma-joined, ``rev`` a decimal string (``iat`` when the claims carry none).

@@ -1,4 +1,4 @@
-"""The lattice bucket ``LATTICEDATA_{lattice}`` (§7.2, §7.3): open or create it, write to it, and watch it.
+"""The lattice bucket ``LATTICEDATA_{lattice}`` (docs/protocol.md §7.2, §7.3): open or create it, write it, watch it.
 
 Every host watches the whole bucket (deliver last-per-subject) and mirrors it into a :class:`LatticeCache`, so a
 link written straight into the bucket by any client takes effect. Once the initial replay is done, each link put or

@@ -1,4 +1,4 @@
-"""Signing, extracting and validating the claims of actor modules (§2.3, §2.4)."""
+"""Signing, extracting and validating the claims of actor modules (docs/protocol.md §2.3, §2.4)."""
 
 from __future__ import annotations
 
@@ -76,8 +76,8 @@ def read_claims(module: bytes, *, verify: bool = True) -> ActorClaims:
 def check_hash(module: bytes, claims: ActorClaims) -> None:
     """Raise :class:`ModuleHashMismatch` when the module does not hash to its claims' ``hash``.
 
-    Enforced for every claims shape (see docs/adr/0002-claims.md): raw byte removal reproduced the hash of every
-    real signed module examined, including wascap 0.9 ones.
+    Enforced for every claims shape (see docs/adr/0002-claims-and-signing.md): raw byte removal reproduced the hash of
+    every real signed module examined, including wascap 0.9 ones.
     """
     actual = wasm.module_hash(module)
     if actual != claims.metadata.hash.upper():

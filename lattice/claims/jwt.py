@@ -1,4 +1,4 @@
-"""wascap JWTs: ``{"typ":"jwt","alg":"Ed25519"}``, Ed25519 over ``header.claims`` with the issuer's nkey (§2.1).
+"""wascap JWTs (docs/protocol.md §2.1): ``{"typ":"jwt","alg":"Ed25519"}``, Ed25519 over ``header.claims`` by ``iss``.
 
 The compact serialisation is written and read here directly (base64url without padding, Ed25519 from
 ``cryptography``): every invocation is signed once and verified once, and PyJWT's JWS layer doubled the cost of a
@@ -90,7 +90,7 @@ class RawToken:
 
 
 def parse(token: str) -> RawToken:
-    """Split a token and parse its header and body; check the header (steps 1–2 of §2.4)."""
+    """Split a token and parse its header and body; check the header (steps 1–2 of docs/protocol.md §2.4)."""
     if not isinstance(token, str):
         raise TokenMalformed("a token is text")
     if len(token) > MAX_TOKEN_LENGTH:
@@ -111,7 +111,7 @@ def parse(token: str) -> RawToken:
 
 
 def verify_signature(raw: RawToken) -> None:
-    """Check that ``iss``/``sub`` are set and the signature verifies with ``iss`` (steps 3–4 of §2.4)."""
+    """Check that ``iss``/``sub`` are set and the signature verifies with ``iss`` (docs/protocol.md §2.4 steps 3–4)."""
     issuer, subject = raw.body.get("iss"), raw.body.get("sub")
     if not isinstance(issuer, str) or not issuer or not isinstance(subject, str) or not subject:
         raise TokenMalformed("token claims need a non-empty 'iss' and 'sub'")

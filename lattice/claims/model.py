@@ -1,8 +1,8 @@
 """Claims bodies: the generic JWT fields plus the ``wascap`` metadata of actors, providers and invocations.
 
 Encoding follows wascap's serialisation order exactly (``exp, jti, iat, iss, sub, nbf, wascap, wascap_revision``,
-absent options omitted). Decoding accepts the three shapes of the reference: flat 2019 tokens (metadata at the top
-level), a ``wascap`` object without revision, and the current one with ``wascap_revision``.
+absent options omitted). Decoding accepts wascap's three shapes (docs/protocol.md §2.2): flat 2019 tokens (metadata
+at the top level), a ``wascap`` object without revision, and the current one with ``wascap_revision``.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ class ProviderMetadata:
 
 @dataclass(frozen=True)
 class InvocationMetadata:
-    """``wascap`` of an invocation's anti-forgery token (protocol §4.3)."""
+    """``wascap`` of an invocation's anti-forgery token (docs/protocol.md §4.3)."""
 
     kind: ClassVar[str] = "invocation"
     target_url: str

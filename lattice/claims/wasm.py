@@ -1,4 +1,4 @@
-"""Custom sections of a wasm module: find, strip and embed the claims token (protocol §2.3).
+"""Custom sections of a wasm module: find, strip and embed the claims token (docs/protocol.md §2.3).
 
 Only top-level sections are read, as wascap 0.11 does. The module hash is the uppercase-hex SHA-256 of the module
 with every ``jwt``/``wasmcloud_jwt`` custom section deleted byte for byte.

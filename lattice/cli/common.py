@@ -1,9 +1,9 @@
 """What every command that talks to a lattice shares: connection flags, the settings they make, and error mapping.
 
-Defaults come from the host's environment table (:data:`host.config.ENV_VARS`: ``WASMCLOUD_CTL_HOST``/``PORT``/
-``SEED``/``JWT``/``CREDSFILE``/``TLS``, ``WASMCLOUD_LATTICE_PREFIX``, ``WASMCLOUD_CTL_TOPIC_PREFIX``,
-``WASMCLOUD_CLUSTER_SEED``, ``WASMLATTICE_TLS_CA_FILE``), so a CLI and a host started from the same environment
-meet on the same lattice; flags override them.
+Defaults come from the environment variables every lattice member shares (:data:`lattice.settings.CONNECTION_VARS`:
+``WASMCLOUD_CTL_HOST``/``PORT``/``SEED``/``JWT``/``CREDSFILE``/``TLS``, ``WASMCLOUD_LATTICE_PREFIX``,
+``WASMCLOUD_CTL_TOPIC_PREFIX``, ``WASMCLOUD_CLUSTER_SEED``, ``WASMLATTICE_TLS_CA_FILE`` …), the same ones the host
+reads, so a CLI and a host started from the same environment meet on the same lattice; flags override them.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from host.config import ConfigError, HostConfig, from_env
 from lattice import keys, subjects
 from lattice.cli import output
 from lattice.cli.keyfiles import load_key
@@ -32,6 +31,7 @@ from lattice.control import (
 from lattice.control.client import DEFAULT_GATHER_TIMEOUT_S, DEFAULT_REQUEST_TIMEOUT_S
 from lattice.natsconn import NatsOptions, NatsOptionsError
 from lattice.rpc import RpcError, RpcTimeout
+from lattice.settings import ConnectionSettings, SettingsError
 
 CLI_CLIENT_NAME = "lattice cli"
 DEFAULT_WAIT_S = 60.0
@@ -117,7 +117,7 @@ def _auth(args: argparse.Namespace, base: NatsOptions) -> dict[str, Any]:
     return {"seed": seed, "jwt": jwt, "creds_file": args.creds}
 
 
-def _nats(args: argparse.Namespace, config: HostConfig, timeout_s: float) -> NatsOptions:
+def _nats(args: argparse.Namespace, config: ConnectionSettings, timeout_s: float) -> NatsOptions:
     base = config.ctl_nats()
     tls = bool(args.tls or base.tls_required or (args.nats_url or "").startswith("tls://"))
     try:
@@ -139,8 +139,8 @@ def _nats(args: argparse.Namespace, config: HostConfig, timeout_s: float) -> Nat
 def settings(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> LatticeSettings:
     """The settings for one command run: flags first, then the environment, then the defaults."""
     try:
-        config = from_env(os.environ if env is None else env)
-    except ConfigError as exc:
+        config = ConnectionSettings.from_env(os.environ if env is None else env)
+    except SettingsError as exc:
         raise CliError(f"bad environment: {exc}", output.EXIT_USAGE) from exc
     request_s = args.timeout or DEFAULT_REQUEST_TIMEOUT_S
     timeouts = ControlTimeouts(request_s, args.gather_timeout or DEFAULT_GATHER_TIMEOUT_S)

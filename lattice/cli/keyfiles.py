@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 from lattice import keys
-from lattice.cli.output import CliError
+from lattice.cli.output import EXIT_USAGE, CliError
+from lattice.settings import STATE_DIR, SettingsError, read_env
 
 KEYS_DIR_ENV = "WASMLATTICE_KEYS_DIR"
 DEFAULT_KEYS_DIR = Path("~/.wasmlattice/keys")
@@ -60,11 +61,13 @@ CLUSTER_SEED_FILE = "cluster.nk"
 
 
 def local_cluster_seed_file(state_dir: Path | None = None) -> Path:
-    """Where ``lattice up`` keeps its lattice's cluster seed: ``{state dir}/cluster.nk``."""
+    """Where ``lattice up`` keeps its cluster seed: ``{state dir}/cluster.nk`` (``$WASMLATTICE_STATE_DIR``)."""
     if state_dir is None:
-        from host.config import from_env
-
-        state_dir = from_env(dict(os.environ)).state_dir
+        try:
+            found: Path = read_env(os.environ, (STATE_DIR,)).get(STATE_DIR.field, STATE_DIR.default)
+        except SettingsError as exc:
+            raise CliError(f"bad environment: {exc}", EXIT_USAGE) from exc
+        state_dir = found
     return state_dir.expanduser() / CLUSTER_SEED_FILE
 
 

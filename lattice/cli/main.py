@@ -1,5 +1,10 @@
 """Entry point of the ``lattice`` command: build the parser from each command module, run, map errors to exits.
 
+The commands of this package are listed below. Commands that need more than a lattice client — ``lattice host``,
+``lattice up``/``down``, which run a host — come from other installed packages through the entry-point group
+:data:`COMMAND_GROUP` (see ``pyproject.toml``): each entry names a ``register(subparsers)`` function. So ``lattice``
+never imports ``host``; a command package that fails to load is named on stderr and left out.
+
 Usage errors name the command they belong to (``lattice ctl get hosts: error: unrecognized arguments: --bogus``,
 with that command's usage) and exit 2; ``-v/--verbose`` works before or after the command.
 """
@@ -9,26 +14,30 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from importlib.metadata import entry_points
 
 from lattice import __version__
-from lattice.cli import (
-    app_cmd,
-    call_cmd,
-    claims_cmd,
-    ctl_cmd,
-    events_cmd,
-    host_cmd,
-    keys_cmd,
-    output,
-    par_cmd,
-    up_cmd,
-)
+from lattice.cli import app_cmd, call_cmd, claims_cmd, ctl_cmd, events_cmd, keys_cmd, output, par_cmd
 from lattice.cli.output import CliError
 from lattice.errors import LatticeError
 
-COMMAND_MODULES = [keys_cmd, claims_cmd, par_cmd, up_cmd, host_cmd, ctl_cmd, call_cmd, events_cmd, app_cmd]
+COMMAND_MODULES = [keys_cmd, claims_cmd, par_cmd, ctl_cmd, call_cmd, events_cmd, app_cmd]
+COMMAND_GROUP = "wasmlattice.cli"
 VERBOSE_HELP = "log debug output to stderr"
+
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+
+def plugin_commands() -> list[tuple[str, Register]]:
+    """``(name, register)`` of every installed entry point of :data:`COMMAND_GROUP`, sorted by name."""
+    found: list[tuple[str, Register]] = []
+    for entry in sorted(entry_points(group=COMMAND_GROUP), key=lambda e: e.name):
+        try:
+            found.append((entry.name, entry.load()))
+        except Exception as exc:  # a broken plugin must not take every other command down with it
+            print(f"warning: cannot load the {entry.name!r} commands ({entry.value}): {exc}", file=sys.stderr)
+    return found
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> Iterator[argparse._SubParsersAction[argparse.ArgumentParser]]:
@@ -52,11 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lattice {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")  # checked in main, after unknown flags
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")  # checked in parse(), after unknown flags
     for module in COMMAND_MODULES:
         module.register(sub)
+    for _name, register in plugin_commands():
+        register(sub)
     for child in _walk(parser):  # -v after the command too; SUPPRESS keeps a leading -v from being reset
-        child.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
+        if "-v" not in child._option_string_actions:
+            child.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return parser
 
 

@@ -1,8 +1,8 @@
 """``lattice par``: package a provider as a signed provider archive (PAR), and inspect one.
 
-A PAR (protocol §8) is a tar of ``claims.jwt`` (signed by an account, subject the provider's ``V…`` key, with the
-SHA-256 of each binary) and one ``{target}.bin`` per platform. Any executable works as the binary: a native
-program, or a Python provider packed with ``python -m zipapp`` behind a ``#!`` line (docs/providers.md).
+A PAR (docs/protocol.md §8.1) is a tar of ``claims.jwt`` (signed by an account, subject the provider's ``V…``
+key, with the SHA-256 of each binary) and one ``{target}.bin`` per platform. Any executable works as the binary: a
+native program, or a Python provider packed with ``python -m zipapp`` behind a ``#!`` line (docs/providers.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The control-interface client: one coroutine per control operation (§5), typed results, typed errors.
+"""The control-interface client: one coroutine per control operation (docs/protocol.md §5), typed results, typed errors.
 
 ::
 

@@ -1,4 +1,6 @@
-"""Host-targeted control commands (§5.2): ``cmd.{host}.la|sa|scale|upd|lp|sp|stop`` and ``labels.{host}.put|del``.
+"""Host-targeted control commands: ``cmd.{host}.la|sa|scale|upd|lp|sp|stop``, ``labels.{host}.put|del``.
+
+Payloads of docs/protocol.md §5.2.
 
 Exact JSON field names of the OTP host and the ctl client. Decoding tolerates absent optional fields, unknown
 fields, OTP 0.50's ``replicas`` string for scale and ctl client 0.30+'s scale without ``actor_id``; a field of the

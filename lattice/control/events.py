@@ -1,4 +1,4 @@
-"""Lifecycle events (§6) as the client sees them, and waiting for them.
+"""Lifecycle events (docs/protocol.md §6) as the client sees them, and waiting for them.
 
 Subscribe *before* sending the command that causes an event, then wait with a timeout::
 
@@ -25,6 +25,7 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from lattice import subjects
 from lattice.control.errors import ControlTimeout, ControlUnreachable, PayloadError
 from lattice.control.fields import JsonObject, as_object, dumps, loads, optional_str, required_str
+from lattice.natsconn import flush_all
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ class EventWatcher:
     async def start(self) -> None:
         if self._sub is None:
             self._sub = await self._nc.subscribe(subjects.events(self.lattice))
-            await self._nc.flush()  # the server has the subscription before any command goes out
+            await flush_all(self._nc)  # the server has the subscription before any command goes out
 
     async def stop(self) -> None:
         sub, self._sub = self._sub, None

@@ -1,4 +1,6 @@
-"""Replies to control queries (§5.2): ``ping.hosts`` (Host), ``get.{host}.inv`` (HostInventory), claims, links.
+"""Replies to control queries: ``ping.hosts`` (Host), ``get.{host}.inv`` (HostInventory), claims, links.
+
+Payloads of docs/protocol.md §5.2.
 
 Exact JSON field names of OTP 0.60+ and the ctl client; unknown fields are ignored, absent ones defaulted (OTP 0.50
 answered a ping with only ``id`` and ``uptime_seconds``), a wrong type is a
@@ -236,7 +238,7 @@ class HostInventory(JsonPayload):
 
 @dataclass(frozen=True)
 class ClaimsReply(JsonPayload):
-    """``{"claims": [ {flat string map}, … ]}`` — each entry as stored under ``CLAIMS_*`` (§7.2)."""
+    """``{"claims": [ {flat string map}, … ]}`` — each entry as stored under ``CLAIMS_*`` (docs/protocol.md §7.2)."""
 
     WHAT = "claims reply"
     claims: tuple[Mapping[str, str], ...] = ()

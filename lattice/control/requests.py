@@ -1,4 +1,6 @@
-"""Lattice-wide control requests and the standard ack (§5.2): auctions, link put/del, registry credentials.
+"""Lattice-wide control requests and the standard ack: auctions, link put/del, registry credentials.
+
+Payloads of docs/protocol.md §5.2.
 
 Exact JSON field names of the OTP host and the ctl client; decoding tolerates absent optional and unknown fields,
 and a field of the wrong type is a :class:`~lattice.control.errors.PayloadError`.

@@ -1,9 +1,9 @@
 """Naming actors and providers the way people do: a key, a unique key prefix, a call alias or a name.
 
-The lattice knows an actor or provider once a host ran it (its claims are stored, §7.2) or, for a provider run by
-hand, once it answers the providers ping. Commands that store something about an entity (``link put``) refuse an
-entity the lattice does not know, so a mistyped key fails at once instead of as an HTTP 500 later; ``force``
-skips that check for a key (to link ahead of a first start).
+The lattice knows an actor or provider once a host ran it (its claims are stored, docs/protocol.md §7.2) or, for a
+provider run by hand, once it answers the providers ping. Commands that store something about an entity
+(``link put``) refuse an entity the lattice does not know, so a mistyped key fails at once instead of as an HTTP
+500 later; ``force`` skips that check for a key (to link ahead of a first start).
 """
 
 from __future__ import annotations

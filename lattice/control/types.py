@@ -1,4 +1,4 @@
-"""Every control-interface payload (§5.2) in one import, shared by the client and the host's server.
+"""Every control-interface payload (docs/protocol.md §5.2) in one import, shared by the client and the host's server.
 
 Requests and acks live in :mod:`lattice.control.requests` (lattice-wide) and :mod:`lattice.control.commands`
 (host-targeted), replies to queries in :mod:`lattice.control.replies`. Each is a frozen dataclass with

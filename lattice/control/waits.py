@@ -1,4 +1,4 @@
-"""What a command's success or failure looks like in the event stream (§6), and waiting for it.
+"""What a command's success or failure looks like in the event stream (docs/protocol.md §6), and waiting for it.
 
 A command is acked before the work is done; these expectations say which events finish it::
 

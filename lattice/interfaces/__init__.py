@@ -1,4 +1,4 @@
-"""Interface types of the standard contracts (§9): frozen dataclasses with the exact msgpack field names.
+"""Interface types of the standard contracts (docs/protocol.md §9): frozen dataclasses, exact msgpack field names.
 
 Each type has ``to_wire()`` / ``from_wire(body)`` (msgpack maps) and ``encode()`` / ``decode(bytes)``. Decoding is
 tolerant (str or bin for bytes, unknown keys ignored, missing fields defaulted) and strict about types: a wrong type

@@ -1,4 +1,4 @@
-"""``wasmcloud:httpserver`` (§9.1): the provider calls ``HttpServer.HandleRequest`` on the linked actor."""
+"""``wasmcloud:httpserver`` (docs/protocol.md §9.1): the provider calls ``HttpServer.HandleRequest`` on an actor."""
 
 from __future__ import annotations
 

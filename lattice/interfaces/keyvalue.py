@@ -1,4 +1,4 @@
-"""``wasmcloud:keyvalue`` (§9.2): operations an actor calls on a key-value provider, and their messages."""
+"""``wasmcloud:keyvalue`` (docs/protocol.md §9.2): what an actor calls on a key-value provider, and the messages."""
 
 from __future__ import annotations
 

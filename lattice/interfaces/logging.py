@@ -1,4 +1,4 @@
-"""``wasmcloud:builtin:logging`` (§9.4): ``Logging.WriteLog``, served by the host itself."""
+"""``wasmcloud:builtin:logging`` (docs/protocol.md §9.4): ``Logging.WriteLog``, served by the host itself."""
 
 from __future__ import annotations
 

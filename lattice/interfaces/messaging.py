@@ -1,4 +1,4 @@
-"""``wasmcloud:messaging`` (§9.3): publish/request from actors, and deliveries to subscribed actors."""
+"""``wasmcloud:messaging`` (docs/protocol.md §9.3): publish/request from actors, and deliveries to subscribed actors."""
 
 from __future__ import annotations
 

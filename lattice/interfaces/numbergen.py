@@ -1,4 +1,4 @@
-"""``wasmcloud:builtin:numbergen`` (§9.4): GUIDs and random numbers, served by the host itself."""
+"""``wasmcloud:builtin:numbergen`` (docs/protocol.md §9.4): GUIDs and random numbers, served by the host itself."""
 
 from __future__ import annotations
 

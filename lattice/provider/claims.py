@@ -1,4 +1,6 @@
-"""Provider claims shipped as package data: ``claims.jwt`` beside a provider package's ``__init__.py`` (§8).
+"""Provider claims shipped as package data: ``claims.jwt`` beside a provider package's ``__init__.py``.
+
+See docs/protocol.md §8.2.
 
 The token is a wascap ``Claims<CapabilityProvider>`` signed by the issuing account, with subject = the provider's
 ``V…`` service key. Python providers carry no binary, so ``target_hashes`` is empty for them.

@@ -1,4 +1,4 @@
-"""Payload codecs chosen from a handler's type hints (§9 general rules).
+"""Payload codecs chosen from a handler's type hints (docs/protocol.md §9 general rules).
 
 A ``str`` is a msgpack str, ``bytes`` a bin, ``bool``/``int``/``float`` themselves, ``list[T]``/``dict[str, T]``
 arrays and maps, an interface type (anything with ``to_wire``/``from_wire``) its map, ``Any`` any msgpack value,

@@ -1,4 +1,4 @@
-"""Where a provider's HostData comes from (§7.4), and the NATS options it implies.
+"""Where a provider's HostData comes from (docs/protocol.md §7.4), and the NATS options it implies.
 
 A host writes one base64 JSON line to the provider's stdin. Run by hand, a provider takes the same line from
 ``--host-data`` or ``$WASMCLOUD_HOST_DATA`` (the name pre-2021 providers read), or builds it from flags

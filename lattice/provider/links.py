@@ -1,4 +1,4 @@
-"""The links a provider serves, keyed by actor id, and case-insensitive access to link values (§7.3).
+"""The links a provider serves, keyed by actor id, and case-insensitive access to link values (docs/protocol.md §7.3).
 
 Every host of a lattice publishes each link to the provider, so ``put`` must be idempotent: a put for an actor
 that is already linked with the same values is a duplicate and is ignored.

@@ -1,6 +1,7 @@
-"""Provider archives (PAR, §8): a tar (gzip-compressed when it starts with ``1f 8b``) holding ``claims.jwt`` and one
-``{target}.bin`` per target, e.g. ``x86_64-linux.bin``. Each binary's uppercase-hex SHA-256 must equal
-``target_hashes[target]`` in the signed claims. Archives are read in memory; nothing is extracted by member name.
+"""Provider archives (PAR, docs/protocol.md §8.1): a tar (gzip-compressed when it starts with ``1f 8b``) holding
+``claims.jwt`` and one ``{target}.bin`` per target, e.g. ``x86_64-linux.bin``. Each binary's uppercase-hex SHA-256
+must equal ``target_hashes[target]`` in the signed claims. Archives are read in memory; nothing is extracted by
+member name.
 """
 
 from __future__ import annotations

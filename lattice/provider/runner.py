@@ -1,4 +1,4 @@
-"""Runs one provider instance: connect, subscribe (§8 step 2), serve, and stop gracefully.
+"""Runs one provider instance: connect, subscribe (docs/protocol.md §8 step 2), serve, and stop gracefully.
 
 Subscriptions: the invocation subject with queue group ``rpc``; ``linkdefs.put``/``linkdefs.del``, ``health`` and
 ``shutdown`` without a queue group; and the lattice-wide providers ping, answered with a
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lattice import keys, subjects
-from lattice.natsconn import connect
+from lattice.natsconn import connect, flush_all
 from lattice.provider.dispatch import Dispatcher, invocation_id_of
 from lattice.provider.errors import LinkRefused, ProviderConfigError
 from lattice.provider.hostdata import nats_options
@@ -161,7 +161,7 @@ class ProviderRunner:
             await nc.subscribe(subjects.provider_rpc(lattice, pk, link), queue=subjects.PROVIDER_QUEUE, cb=on_rpc),
             await nc.subscribe(subjects.providers_ping(lattice), cb=self._on_ping),
         ]
-        await nc.flush()
+        await flush_all(nc)
 
     async def _answer(self, msg: Any, dispatcher: Dispatcher) -> None:
         response = await dispatcher.answer(msg.data)

@@ -104,7 +104,7 @@ def _is_link(value: Any) -> bool:
 
 
 def link_event(name: str, source: str, link_data: Mapping[str, Any]) -> bytes:
-    """A CloudEvent (as hosts publish them, §6) announcing that a link was applied or refused."""
+    """A CloudEvent (as hosts publish them, docs/protocol.md §6.1) announcing that a link was applied or refused."""
     body = {
         "specversion": "1.0",
         "type": f"com.wasmcloud.lattice.{name}",

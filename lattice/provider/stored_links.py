@@ -1,4 +1,4 @@
-"""The links the lattice stores for a provider (``LINKDEF_*`` in ``LATTICEDATA_{lattice}``, §7.2).
+"""The links the lattice stores for a provider (``LINKDEF_*`` in ``LATTICEDATA_{lattice}``, docs/protocol.md §7.2).
 
 A host hands the links to the providers it starts (HostData ``link_definitions``). A provider run by hand has no
 host to do that, so at start it reads them from the lattice's bucket itself, as the wasmCloud ctl client 0.2x

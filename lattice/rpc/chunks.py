@@ -1,4 +1,4 @@
-"""Large payloads through the JetStream object store named after the lattice (§4.6).
+"""Large payloads through the JetStream object store named after the lattice (docs/protocol.md §4.6).
 
 Objects: ``{invocation_id}`` for a request body, ``{invocation_id}-r`` for a response body. The reader deletes an
 object after reading it; a failed delete is not fatal.
@@ -76,7 +76,7 @@ class ChunkStore:
         data = bytes(result.data or b"")
         try:
             await store.delete(name)
-        except Exception as exc:  # not fatal (§4.6)
+        except Exception as exc:  # not fatal (docs/protocol.md §4.6)
             log.debug("could not delete chunk object %s: %s", name, exc)
         if len(data) != expected_length:
             raise ChunkError(f"chunked payload {name} has {len(data)} bytes, announced {expected_length}")

@@ -1,4 +1,4 @@
-"""Sending signed invocations and answering them (§4): the one RPC path hosts and providers share."""
+"""Sending signed invocations and answering them (docs/protocol.md §4): the one RPC path hosts and providers share."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Anti-forgery: sign an invocation with the cluster seed, and check one on arrival (§4.3).
+"""Anti-forgery: sign an invocation with the cluster seed, and check one on arrival (docs/protocol.md §4.3).
 
 The hash is uppercase-hex SHA-256 of ``origin_url ‖ target_url ‖ operation ‖ msg`` where
 ``target_url = target.url() + "/" + operation``; the token is ``Claims<Invocation>`` with ``sub`` = invocation id.

@@ -1,4 +1,4 @@
-"""WasmCloudEntity: who sends or receives an invocation, and its URL form (§4.2, §4.3)."""
+"""WasmCloudEntity: who sends or receives an invocation, and its URL form (docs/protocol.md §4.2, §4.3)."""
 
 from __future__ import annotations
 

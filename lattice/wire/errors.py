@@ -5,7 +5,7 @@ Tree::
     LatticeError
     └── WireError                   a message on the wire cannot be used
         ├── MessageMalformed        not msgpack/JSON, wrong field types, missing required fields, too large
-        └── ForgedInvocation        anti-forgery validation failed (§4.3)
+        └── ForgedInvocation        anti-forgery validation failed (docs/protocol.md §4.3)
             ├── UnknownIssuer       signed by a cluster key that is not a trusted issuer
             ├── InvocationTampered  payload changed under a valid token (hash mismatch)
             ├── WrongTarget         token was made for another origin/target/operation/id (replayed elsewhere)

@@ -1,4 +1,4 @@
-"""HostData (one base64 JSON line on a provider's stdin, §7.4) and the health-check messages (§8)."""
+"""HostData (one base64 JSON line on a provider's stdin, docs/protocol.md §7.4) and the health-check messages (§8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Invocation and InvocationResponse: the msgpack envelopes of lattice RPC (§4.2, §4.4)."""
+"""Invocation and InvocationResponse: the msgpack envelopes of lattice RPC (docs/protocol.md §4.2, §4.4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""LinkDefinition: which provider serves an actor for a contract and link name (§7.1)."""
+"""LinkDefinition: which provider serves an actor for a contract and link name (docs/protocol.md §7.1)."""
 
 from __future__ import annotations
 

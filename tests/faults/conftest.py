@@ -7,13 +7,7 @@ from typing import Any
 
 import pytest
 
-from lattice import keys
 from tests.faults.faults_support import client
-
-
-@pytest.fixture
-def cluster_key() -> keys.KeyPair:
-    return keys.KeyPair.create(keys.KeyType.CLUSTER)
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from lattice.natsserver import NatsServer, NatsServerConfig
 from lattice.rpc import RpcClient, RpcSettings
 from lattice.rpc.errors import RemoteError, RpcError
 from lattice.wire import WasmCloudEntity
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "actors-examples"
@@ -56,20 +57,15 @@ POLL_S = 0.05
 # --- waiting --------------------------------------------------------------------------------------------------------
 
 
+RECOVERING = (RpcError, TimeoutError, OSError)
+"""What a check may raise while the lattice is still recovering: "not yet", not a failure."""
+
+
 async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float, what: str) -> float:
-    """Poll ``check`` until it is true and return how long that took; fail the test after ``timeout_s``."""
+    """:func:`~tests.support.waiting.wait_until` through recovery errors; returns how long it took."""
     start = time.monotonic()
-    while True:
-        try:
-            if await check():
-                return time.monotonic() - start
-        except (RpcError, TimeoutError, OSError) as exc:  # the lattice is still recovering
-            last = exc
-        else:
-            last = None
-        if time.monotonic() - start > timeout_s:
-            raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last error: {last})")
-        await asyncio.sleep(POLL_S)
+    await wait_until(check, timeout_s, what, poll_s=POLL_S, retry_on=RECOVERING)
+    return time.monotonic() - start
 
 
 async def client(url: str, name: str) -> Any:

@@ -27,8 +27,7 @@ from tests.faults.faults_support import (
     percentile,
     ping,
 )
-from tests.integration.host.hostcore_guests import signed_guest
-from tests.integration.host.hostcore_support import write_module
+from tests.support.guests import signed_guest, write_module
 
 DEADLINE_MS = 300
 RPC_TIMEOUT_MS = 3000

@@ -361,7 +361,7 @@ class ProbeMaker:
 
 
 def shutdown_refused(data: bytes, host_id: str) -> bool:
-    """True when a provider following §8 step 4 would ignore this shutdown body."""
+    """True when a provider following docs/protocol.md §8 step 4 would ignore this shutdown body."""
     if not data.strip():
         return False
     with contextlib.suppress(ValueError, UnicodeDecodeError):

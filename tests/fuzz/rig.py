@@ -31,6 +31,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import aiohttp
+from nats.errors import Error as NatsError
 
 from lattice import keys
 from lattice.control import ControlClient, EventWatcher, matching
@@ -39,6 +40,7 @@ from lattice.natsserver import NatsServer, NatsServerConfig
 from lattice.provider.claims import module_claims
 from lattice.rpc import RpcClient, RpcSettings
 from lattice.wire import LinkDefinition, WasmCloudEntity
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "actors-examples"
@@ -249,20 +251,21 @@ class ExampleLattice:
 
     async def _wait_serving(self) -> None:
         """Until every HTTP link answers 200 and uppercase answers over NATS (links apply asynchronously)."""
+        within = self.config.start_timeout_s  # the caller's own timeout over the whole start is the real bound
         async with aiohttp.ClientSession() as http:
             for actor in HTTP_ACTORS:
-                while True:
-                    with contextlib.suppress(aiohttp.ClientError):
-                        async with http.get(self.http_url(actor, "/ready")) as resp:
-                            if resp.status == 200:
-                                break
-                    await asyncio.sleep(PROBE_STEP_S)
-        while True:
-            with contextlib.suppress(Exception):
-                reply = await self.nc.request(self.uppercase_subject, b"ready", timeout=0.5)
-                if reply.data == b"READY":
-                    return
-            await asyncio.sleep(PROBE_STEP_S)
+
+                async def ok(url: str = self.http_url(actor, "/ready")) -> bool:
+                    async with http.get(url) as resp:
+                        return resp.status == 200
+
+                await wait_until(ok, within, f"{actor} over HTTP", poll_s=PROBE_STEP_S, retry_on=(aiohttp.ClientError,))
+
+        async def uppercases() -> bool:
+            reply = await self.nc.request(self.uppercase_subject, b"ready", timeout=0.5)
+            return bool(reply.data == b"READY")
+
+        await wait_until(uppercases, within, "uppercase over NATS", poll_s=PROBE_STEP_S, retry_on=(NatsError,))
 
     async def _stop_host(self) -> None:
         proc = self._host_proc

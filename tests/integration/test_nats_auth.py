@@ -14,8 +14,8 @@ from lattice.keys import KeyPair, KeyType
 from lattice.natsconn import NatsAuthError, NatsConnectError, NatsOptions, connect
 from lattice.natsserver import NatsServer
 
-if TYPE_CHECKING:  # the fixtures' types; pytest itself loads conftest.py
-    from tests.integration.conftest import JwtUser, TlsFiles
+if TYPE_CHECKING:  # the fixtures' types
+    from tests.support.nats_auth import JwtUser, TlsFiles
 
 AUTH_TIMEOUT_S = 5.0
 FAST_FAILURE_S = 2.0

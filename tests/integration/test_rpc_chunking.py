@@ -1,4 +1,4 @@
-"""Lattice RPC over a real nats-server (§4): signed invocations, object-store chunking both ways, errors, timeouts.
+"""Lattice RPC over a real nats-server (docs/protocol.md §4): signed invocations, chunking both ways, errors, timeouts.
 
 A small responder stands in for an actor: it decodes the Invocation, fetches a chunked payload with
 ``RpcClient.receive_payload``, checks anti-forgery with ``antiforgery.validate`` and answers the reversed payload
@@ -22,7 +22,7 @@ from nats.js.errors import NotFoundError
 from lattice import subjects
 from lattice.errors import LatticeTimeoutError
 from lattice.keys import KeyPair, KeyType
-from lattice.natsconn import NatsOptions, connect
+from lattice.natsconn import NatsOptions, connect, flush_all
 from lattice.rpc import CHUNK_THRESHOLD_BYTES, RemoteError, RpcClient, RpcSettings, RpcTimeout
 from lattice.rpc.errors import RpcError
 from lattice.wire import Invocation, InvocationResponse, WasmCloudEntity, WireError, antiforgery
@@ -76,7 +76,7 @@ async def responder(responder_nc: Client, lattice_prefix: str, nc: Client) -> As
         await _answer(client, msg)
 
     sub = await responder_nc.subscribe(subject, queue=subject, cb=answer)
-    await responder_nc.flush()
+    await flush_all(responder_nc)
     yield client
     await sub.unsubscribe()
     with contextlib.suppress(NotFoundError):
@@ -86,7 +86,7 @@ async def responder(responder_nc: Client, lattice_prefix: str, nc: Client) -> As
 @pytest.fixture
 async def spy(nc: Client, lattice_prefix: str) -> AsyncIterator[Subscription]:
     sub = await nc.subscribe(subjects.actor_rpc(lattice_prefix, TARGET.public_key))
-    await nc.flush()
+    await flush_all(nc)
     yield sub
     await sub.unsubscribe()
 
@@ -202,7 +202,7 @@ async def test_chunked_request_nobody_took_is_removed_from_the_store(nc: Client,
 
 async def test_silent_responder_is_a_timeout(nc: Client, lattice_prefix: str) -> None:
     silent = await nc.subscribe(subjects.actor_rpc(lattice_prefix, TARGET.public_key))
-    await nc.flush()
+    await flush_all(nc)
     client = RpcClient(nc, _settings(lattice_prefix))
     loop = asyncio.get_running_loop()
     started = loop.time()

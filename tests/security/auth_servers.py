@@ -1,7 +1,7 @@
 """nats-servers that require authentication (or mutual TLS) *and* run JetStream, for whole-lattice tests.
 
 Each :class:`LockedServer` carries how the three kinds of clients authenticate on it: the host's config fields,
-the CLI's flags, and the URL. Users, JWTs and certificates come from the helpers of tests/integration/conftest.py.
+the CLI's flags, and the URL. Users, JWTs and certificates come from tests/support/nats_auth.py.
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec
-
 from lattice.keys import KeyPair, KeyType
 from lattice.natsserver import NatsServer, NatsServerConfig
-from tests.integration.conftest import TlsFiles, _certificate, _write_pem, nats_jwt
+from tests.support.nats_auth import make_tls_files, nats_jwt
 
 UNLIMITED = -1
 ACCOUNT_LIMITS = {
@@ -124,20 +122,6 @@ def creds_server(directory: Path) -> Iterator[LockedServer]:
         )
     finally:
         server.stop()
-
-
-def make_tls_files(directory: Path) -> TlsFiles:
-    """A throw-away CA, a server certificate for 127.0.0.1 and a client certificate (the integration helpers)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = _certificate("wasmlattice security CA", ca_key, None, ca_key)
-    ca, _ = _write_pem(directory / "ca", ca_cert, ca_key)
-    pems = []
-    for name in ("server", "client"):
-        key = ec.generate_private_key(ec.SECP256R1())
-        pems.append(_write_pem(directory / name, _certificate(name, key, ca_cert, ca_key), key))
-    (server_cert, server_key), (client_cert, client_key) = pems
-    return TlsFiles(ca, server_cert, server_key, client_cert, client_key)
 
 
 def tls_server(directory: Path) -> Iterator[LockedServer]:

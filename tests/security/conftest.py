@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -36,50 +33,19 @@ from tests.security.security_support import (
     HTTPSERVER_REF,
     KEYVALUE,
     KEYVALUE_REF,
+    SecureLattice,
     example_wasm,
     free_port,
     http_get,
     resign,
     wait_http,
 )
+from tests.support.waiting import wait_until
 
 PROVIDER_START_S = 60.0
 ACTOR_START_S = 15.0
 DRAIN_TIMEOUT_S = 5
 GATHER_S = 0.25  # one local host answers a ping within milliseconds
-
-
-@dataclass
-class SecureLattice:
-    host: Host
-    nc: Any
-    ctl: ControlClient
-    lattice: str
-    cluster: keys.KeyPair
-    account: keys.KeyPair
-    tmp: Path
-    actors: dict[str, str] = field(default_factory=dict)
-    ports: dict[str, int] = field(default_factory=dict)
-    providers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def host_id(self) -> str:
-        return self.host.host_id
-
-    def module_file(self, wasm: bytes, name: str) -> str:
-        path = self.tmp / f"{name}.wasm"
-        path.write_bytes(wasm)
-        return f"file://{path}"
-
-    async def assert_serves(self) -> None:
-        """The host still serves: echo answers over real HTTP, kvgood counts in the real KV store, ctl answers."""
-        echo = await http_get(self.ports["echo"], "/still-here")
-        assert echo.status == 200, echo
-        assert "/still-here" in echo.body
-        counted = await http_get(self.ports["kvgood"], "/probe")
-        assert counted.status == 200, counted
-        assert '"counter":' in counted.body
-        assert [h.id for h in await self.ctl.ping_hosts()] == [self.host_id]
 
 
 async def _start_providers(lat: SecureLattice) -> None:
@@ -122,9 +88,11 @@ async def _link(lat: SecureLattice, bucket: str) -> None:
         await lat.ctl.put_link(link)
     await asyncio.gather(*(wait_http(lat.ports[name]) for name in http_actors))
     # kvgood counts only once the keyvalue provider has applied its link
-    async with asyncio.timeout(PROVIDER_START_S):
-        while (await http_get(lat.ports["kvgood"], "/warmup")).status != 200:  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
+
+    async def counts() -> bool:
+        return (await http_get(lat.ports["kvgood"], "/warmup")).status == 200
+
+    await wait_until(counts, PROVIDER_START_S, "kvgood to count through the keyvalue provider", poll_s=0.05)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -7,20 +7,21 @@ each host's running actors (with instance counts) and providers, and the last se
 
 from __future__ import annotations
 
-import asyncio
 import io
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from host.host import Host
 from lattice import keys, subjects
 from lattice.claims import ActorSpec, sign_module
 from lattice.claims.wasm import embed_token, find_token, strip_tokens
 from lattice.control import ControlClient
 from lattice.wire import InvocationResponse
+from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "actors-examples"
@@ -89,12 +90,14 @@ async def http_get(port: int, path: str = "/", data: bytes | None = None) -> Htt
 
 async def wait_http(port: int, path: str = "/", timeout_s: float = SETTLE_TIMEOUT_S) -> HttpReply:
     """The first answer of a listener that the httpserver provider opens on its own schedule after a link."""
-    async with asyncio.timeout(timeout_s):
-        while True:
-            try:
-                return await http_get(port, path)
-            except aiohttp.ClientConnectionError:
-                await asyncio.sleep(POLL_S)
+    reply: HttpReply = await wait_until(
+        lambda: http_get(port, path),
+        timeout_s,
+        f"an HTTP answer on port {port}",
+        poll_s=POLL_S,
+        retry_on=(aiohttp.ClientConnectionError,),
+    )
+    return reply
 
 
 async def raw_rpc(nc: Any, subject: str, body: bytes) -> InvocationResponse:
@@ -127,3 +130,36 @@ async def snapshot(ctl: ControlClient, nc: Any, lattice: str) -> LatticeState:
         providers |= {(host.id, p.id, p.link_name) for p in inventory.providers}
     info = await nc.jetstream().stream_info(f"KV_{subjects.lattice_bucket(lattice)}")
     return LatticeState(links, claims, frozenset(actors), frozenset(providers), info.state.last_seq)
+
+
+@dataclass
+class SecureLattice:
+    host: Host
+    nc: Any
+    ctl: ControlClient
+    lattice: str
+    cluster: keys.KeyPair
+    account: keys.KeyPair
+    tmp: Path
+    actors: dict[str, str] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+    providers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def host_id(self) -> str:
+        return self.host.host_id
+
+    def module_file(self, wasm: bytes, name: str) -> str:
+        path = self.tmp / f"{name}.wasm"
+        path.write_bytes(wasm)
+        return f"file://{path}"
+
+    async def assert_serves(self) -> None:
+        """The host still serves: echo answers over real HTTP, kvgood counts in the real KV store, ctl answers."""
+        echo = await http_get(self.ports["echo"], "/still-here")
+        assert echo.status == 200, echo
+        assert "/still-here" in echo.body
+        counted = await http_get(self.ports["kvgood"], "/probe")
+        assert counted.status == 200, counted
+        assert '"counter":' in counted.body
+        assert [h.id for h in await self.ctl.ping_hosts()] == [self.host_id]

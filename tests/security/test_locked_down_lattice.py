@@ -36,6 +36,7 @@ from tests.security.security_support import (
     http_get,
     wait_http,
 )
+from tests.support.waiting import wait_until
 
 PROVIDER_START_S = 60.0
 EVENT_TIMEOUT_S = 15.0
@@ -68,7 +69,7 @@ def host_config(locked: LockedServer, tmp_path: Path, **overrides: Any) -> HostC
 
 async def cli(*args: str) -> tuple[int, str, str]:
     """Run the ``lattice`` CLI without blocking the event loop the host runs on."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WASMCLOUD_", "WASMLATTICE_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WASMCLOUD_")}  # not the host's secrets
     proc = await asyncio.create_subprocess_exec(
         str(LATTICE_CLI), *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
@@ -100,10 +101,13 @@ async def start_providers(ctl: ControlClient, host_id: str) -> dict[str, str]:
 
 async def count(port: int) -> str:
     """kvcounter's answer once the keyvalue provider has applied the link."""
-    async with asyncio.timeout(KV_SETTLE_S):
-        while (reply := await http_get(port, "/visits")).status != 200:  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
-    return reply.body
+
+    async def counted() -> str | None:
+        reply = await http_get(port, "/visits")
+        return reply.body if reply.status == 200 else None
+
+    body: str = await wait_until(counted, KV_SETTLE_S, "kvcounter to count", poll_s=0.05)
+    return body
 
 
 @pytest.mark.slow

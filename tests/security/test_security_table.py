@@ -26,10 +26,10 @@ from lattice.interfaces.httpserver import HANDLE_REQUEST, HttpRequest, HttpRespo
 from lattice.rpc.chunks import DEFAULT_MAX_CHUNKED_BYTES
 from lattice.subjects import CtlOp
 from lattice.wire import Invocation, WasmCloudEntity, antiforgery, pack
-from tests.security.conftest import SecureLattice
 from tests.security.security_support import (
     HTTPSERVER,
     KEYVALUE,
+    SecureLattice,
     http_get,
     raw_rpc,
     resign,

@@ -1,4 +1,4 @@
-"""The ``wasmcloud:httpserver`` provider: one HTTP listener per linked actor (§9.1).
+"""The ``wasmcloud:httpserver`` provider: one HTTP listener per linked actor (docs/protocol.md §9.1).
 
 A link whose address is in use, or whose settings or TLS files are unusable, is refused on its own (logged and
 reported by the health check); every other link keeps serving.

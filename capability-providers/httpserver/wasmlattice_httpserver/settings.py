@@ -1,4 +1,4 @@
-"""HTTP server settings of one link, parsed once into frozen dataclasses (§9.1).
+"""HTTP server settings of one link, parsed once into frozen dataclasses (docs/protocol.md §9.1).
 
 Link values (keys case-insensitive): ``config_json`` (JSON text), ``config_b64`` (base64 of it) or ``config_file``
 (path of a JSON file) hold ``{address, port, tls{cert_file, priv_key_file}, cors{allowed_origins, allowed_headers,

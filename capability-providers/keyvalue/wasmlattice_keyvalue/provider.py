@@ -1,4 +1,4 @@
-"""The ``wasmcloud:keyvalue`` provider: every operation of §9.2, backed per link by NATS JetStream KV or Redis."""
+"""The ``wasmcloud:keyvalue`` provider: every operation of docs/protocol.md §9.2, per link on JetStream KV or Redis."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What a key-value backend offers: the operations of §9.2 with Redis semantics, one instance per link."""
+"""What a key-value backend offers: docs/protocol.md §9.2's operations with Redis semantics, one instance per link."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lattice.interfaces import SubMessage
-from lattice.natsconn import NatsConnectError, NatsOptions, NatsOptionsError, connect
+from lattice.natsconn import NatsConnectError, NatsOptions, NatsOptionsError, connect, flush_all
 from lattice.provider import LinkRefused
 from lattice.provider.tasks import BoundedTasks
 from wasmlattice_messaging.settings import MAX_CONCURRENT_PER_SUBSCRIPTION, MessagingSettings
@@ -56,7 +56,7 @@ class MessagingLink:
             tasks = BoundedTasks(f"{self.actor_id[:12]} {sub.subject}", MAX_CONCURRENT_PER_SUBSCRIPTION)
             self._tasks.append(tasks)
             self._subs.append(await self.nc.subscribe(sub.subject, queue=sub.queue, cb=self._callback(tasks)))
-        await self.nc.flush()
+        await flush_all(self.nc)
 
     def _ca_path(self) -> Path | None:
         if self.settings.tls_ca_file is not None:

@@ -1,4 +1,4 @@
-"""Messaging settings of one link, parsed once (§9.3).
+"""Messaging settings of one link, parsed once (docs/protocol.md §9.3).
 
 Link values (keys case-insensitive): ``SUBSCRIPTION`` (comma list of ``subject`` or ``subject|queue``), ``URI``
 (comma list of NATS servers; default: the lattice's own NATS from HostData), ``CLIENT_JWT`` + ``CLIENT_SEED``,

@@ -14,9 +14,14 @@ import pytest
 
 from lattice import keys
 from lattice.claims import ActorSpec, read_claims, sign_module
-from tests.integration.apps.test_app_reconcile import ECHO, REPO, Lattice, _manifest, _wait_for
-from tests.integration.apps.test_app_reconcile import lattice as lattice
-from tests.integration.up.test_lattice_up import APP, PORT_VARS, free_port
+from tests.support.app_lattice import ECHO, REPO, Lattice, manifest_file, running, wait_status
+from tests.support.local_lattice import APP, LATTICE, PORT_VARS, free_port
+
+
+@pytest.fixture
+def lattice(nats_url: str, lattice_prefix: str, tmp_path: Path) -> Iterator[Lattice]:
+    with running(nats_url, lattice_prefix, tmp_path) as found:
+        yield found
 
 
 @pytest.fixture
@@ -68,7 +73,7 @@ def test_a_module_changed_without_a_new_rev_is_refused_unless_forced(lattice: La
     module = tmp_path / "echo.wasm"
     shutil.copy(ECHO, module)
     app = tmp_path / "app.yaml"
-    app.write_text(_manifest(tmp_path, 1).read_text().replace(str(ECHO), str(module)))
+    app.write_text(manifest_file(tmp_path, 1).read_text().replace(str(ECHO), str(module)))
     lattice.start_host("h1", "a")
     lattice.wait_hosts(1)
     first = json.loads(lattice.cli("app", "deploy", str(app), "--json").stdout)
@@ -96,18 +101,16 @@ def test_the_reconciler_wakes_on_events_not_on_its_interval(lattice: Lattice, tm
     """With a 10-minute backstop, a stopped instance still comes back at once: the actor_stopped event wakes it."""
     import subprocess
 
-    from tests.integration.apps.test_app_reconcile import LATTICE
-
     env = dict(os.environ, WASMLATTICE_APP_RECONCILE_INTERVAL_S="600", WASMCLOUD_CLUSTER_SEED=lattice.cluster.seed)
     argv = [*LATTICE, "host", "--nats-url", lattice.url, "--lattice", lattice.prefix, "--allow-file-load"]
     argv += ["--state-dir", str(tmp_path / "slow")]
     with (tmp_path / "slow.log").open("wb") as log:
         lattice.hosts.append(subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT))
     [host] = lattice.wait_hosts(1)
-    deployed = json.loads(lattice.cli("app", "deploy", str(_manifest(tmp_path, 1)), "--json").stdout)
+    deployed = json.loads(lattice.cli("app", "deploy", str(manifest_file(tmp_path, 1)), "--json").stdout)
     assert deployed["status"]["ready"] is True
     inventory = json.loads(lattice.cli("ctl", "get", "inventory", host["id"], "--json").stdout)
     [echo] = inventory["actors"]
     lattice.cli("ctl", "stop", "actor", host["id"], echo["id"])
-    restored = _wait_for(lattice, lambda s: s["ready"], "the stopped instance restored long before the interval")
+    restored = wait_status(lattice, lambda s: s["ready"], "the stopped instance restored long before the interval")
     assert restored["components"][0]["running"] == 1

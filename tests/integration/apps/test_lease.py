@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from nats.aio.client import Client
 
 from lattice.app.reconcile import Reconciler
 from lattice.app.store import AppStore
+from tests.support.waiting import wait_until
 
 FIRST, SECOND = "N" + "A" * 55, "N" + "B" * 55
 WAIT_S = 10.0
-POLL_S = 0.05
 
 
 async def test_a_clean_stop_releases_the_lease(nc: Client, lattice_prefix: str) -> None:
@@ -20,10 +17,11 @@ async def test_a_clean_stop_releases_the_lease(nc: Client, lattice_prefix: str) 
     first = Reconciler(nc, lattice_prefix, FIRST, interval_s=60)
     await first.start()
     try:
-        deadline = time.monotonic() + WAIT_S
-        while await store.lease_holder() != FIRST:
-            assert time.monotonic() < deadline, "the first reconciler never took the lease"
-            await asyncio.sleep(POLL_S)
+
+        async def holds() -> bool:
+            return await store.lease_holder() == FIRST
+
+        await wait_until(holds, WAIT_S, "the first reconciler to take the lease")
     finally:
         await first.stop()
     assert await store.lease_holder() is None

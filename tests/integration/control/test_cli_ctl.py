@@ -8,140 +8,36 @@ tests do not depend on their order. ``stop host`` gets a host of its own.
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from lattice import keys
 from lattice.cli import output
-
-LATTICE_BIN = Path(sys.executable).with_name("lattice")
-EXAMPLES = Path(__file__).resolve().parents[3] / "actors-examples"
-MANIFEST = json.loads((EXAMPLES / "manifest.json").read_text(encoding="utf-8"))
-ACCOUNT_SEED = EXAMPLES / "keys" / "account.nk"
-HOST_READY_S = 30.0
-HOST_EXIT_S = 20.0
-CLI_TIMEOUT_S = 60.0
-POLL_S = 0.2
-WAIT_S = "30"
-ENV_PREFIXES = ("WASMCLOUD_", "WASMLATTICE_", "HOST_")
+from tests.support.cli_host import (
+    ACCOUNT_SEED,
+    CLI_TIMEOUT_S,
+    EXAMPLES,
+    HOST_EXIT_S,
+    LATTICE_BIN,
+    WAIT_S,
+    LatticeUnderTest,
+    actor,
+    running_host,
+    start_host,
+    stop_process,
+)
 
 pytestmark = pytest.mark.slow  # subprocess host and CLI runs: about 40 s for the module
 
 
-def actor(name: str) -> tuple[str, str]:
-    """(file:// ref, public key) of an example actor."""
-    entry = MANIFEST["actors"][name]
-    return (EXAMPLES / entry["wasm"]).as_uri(), entry["public_key"]
-
-
-def clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIXES)}
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-@dataclass
-class LatticeUnderTest:
-    url: str
-    prefix: str
-    cluster: keys.KeyPair
-    host_id: str = ""
-
-    def flags(self) -> list[str]:
-        return ["--nats-url", self.url, "-x", self.prefix, "--gather-timeout", "0.5"]
-
-    def cli(self, *argv: str, expect: int = output.EXIT_OK) -> Result:
-        done = subprocess.run(
-            [str(LATTICE_BIN), *argv, *self.flags()],
-            capture_output=True,
-            text=True,
-            timeout=CLI_TIMEOUT_S,
-            env=clean_env(),
-            check=False,
-        )
-        result = Result(done.returncode, done.stdout, done.stderr)
-        assert result.code == expect, f"lattice {' '.join(argv)} exited {result.code}:\n{result.err}\n{result.out}"
-        return result
-
-    def inventory(self) -> dict[str, Any]:
-        found: dict[str, Any] = self.cli("ctl", "get", "inventory", self.host_id, "--json").json()
-        return found
-
-    def instances(self, actor_id: str) -> int:
-        return sum(len(a["instances"]) for a in self.inventory()["actors"] if a["id"] == actor_id)
-
-    def until(self, what: str, condition: Any, timeout_s: float = HOST_READY_S) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if condition():
-                return
-            time.sleep(POLL_S)
-        raise AssertionError(f"{what}: still not true after {timeout_s}s")
-
-
-def start_host(lattice: LatticeUnderTest, state: Path) -> subprocess.Popen[bytes]:
-    argv = [str(LATTICE_BIN), "host", "--nats-url", lattice.url, "--lattice", lattice.prefix, "--allow-file-load"]
-    argv += ["--cluster-seed", lattice.cluster.seed, "--label", "zone=east", "--state-dir", str(state)]
-    with (state / "host.log").open("wb") as log:  # the child keeps its own descriptor
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=clean_env())
-    deadline = time.monotonic() + HOST_READY_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        if _answers(lattice):
-            lattice.host_id = lattice.cli("ctl", "get", "hosts", "--json").json()[0]["id"]
-            return process
-        time.sleep(POLL_S)
-    stop_process(process)
-    tail = (state / "host.log").read_text(errors="replace")[-3000:]
-    raise RuntimeError(f"the host did not answer within {HOST_READY_S}s (exit {process.poll()}):\n{tail}")
-
-
-def _answers(lattice: LatticeUnderTest) -> bool:
-    done = subprocess.run(
-        [str(LATTICE_BIN), "ctl", "get", "hosts", *lattice.flags()],
-        capture_output=True,
-        timeout=CLI_TIMEOUT_S,
-        env=clean_env(),
-        check=False,
-    )
-    return done.returncode == 0
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(HOST_EXIT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(HOST_EXIT_S)
-
-
 @pytest.fixture(scope="module")
 def lattice(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LatticeUnderTest]:
-    under_test = LatticeUnderTest(nats_url, "cli" + secrets.token_hex(4), keys.KeyPair.create(keys.KeyType.CLUSTER))
-    process = start_host(under_test, tmp_path_factory.mktemp("cli-host"))
-    yield under_test
-    stop_process(process)
+    with running_host(nats_url, tmp_path_factory.mktemp("cli-host")) as under_test:
+        yield under_test
 
 
 # --- queries and labels -----------------------------------------------------------------------------------------------
@@ -233,7 +129,7 @@ def test_live_update_to_a_higher_revision(lattice: LatticeUnderTest, tmp_path: P
     sign = ["claims", "sign", str(EXAMPLES / "uppercase" / "uppercase.wasm"), "--issuer", str(ACCOUNT_SEED)]
     sign += ["--subject", str(EXAMPLES / "uppercase" / "module.nk"), "--name", "Uppercase"]
     sign += ["--cap", "wasmcloud:messaging", "--rev", "9", "--ver", "0.9.0", "-o", str(newer)]
-    subprocess.run([str(LATTICE_BIN), *sign], check=True, capture_output=True, timeout=CLI_TIMEOUT_S, env=clean_env())
+    subprocess.run([str(LATTICE_BIN), *sign], check=True, capture_output=True, timeout=CLI_TIMEOUT_S)
     lattice.cli("ctl", "start", "actor", ref, "--host", lattice.host_id, "--wait", WAIT_S)
     updated = lattice.cli("ctl", "update", "actor", lattice.host_id, actor_id, newer.as_uri(), "--wait", WAIT_S)
     assert f"updated {actor_id}" in updated.out
@@ -262,7 +158,7 @@ def test_call_an_actor_by_alias_and_by_key(lattice: LatticeUnderTest) -> None:
 def test_events_tail_sees_an_actor_start(lattice: LatticeUnderTest) -> None:
     ref, actor_id = actor("logger")
     argv = [str(LATTICE_BIN), "events", "--filter", "actor_started", "--count", "1", "--json", "--for", WAIT_S]
-    tail = subprocess.Popen([*argv, *lattice.flags()], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env())
+    tail = subprocess.Popen([*argv, *lattice.flags()], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert tail.stderr is not None
         assert b"listening for events" in tail.stderr.readline()

@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from lattice import keys
 from lattice.cli import output
-from tests.integration.control.test_cli_ctl import (
-    EXAMPLES,
-    LATTICE_BIN,
-    WAIT_S,
-    LatticeUnderTest,
-    actor,
-    clean_env,
-)
-from tests.integration.control.test_cli_ctl import lattice as lattice  # the module's host
+from tests.support.cli_host import EXAMPLES, LATTICE_BIN, WAIT_S, LatticeUnderTest, actor, running_host
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def lattice(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LatticeUnderTest]:
+    with running_host(nats_url, tmp_path_factory.mktemp("truth-host"), "truth") as under_test:
+        yield under_test
 
 
 def in_folder(lattice: LatticeUnderTest, folder: Path, *argv: str) -> subprocess.CompletedProcess[str]:
@@ -30,7 +29,6 @@ def in_folder(lattice: LatticeUnderTest, folder: Path, *argv: str) -> subprocess
         text=True,
         timeout=120,
         cwd=folder,
-        env=clean_env(),
         check=False,
     )
 

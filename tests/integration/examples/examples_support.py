@@ -29,6 +29,7 @@ from lattice.control import ControlClient
 from lattice.natsconn import NatsOptions, connect
 from lattice.wire import LinkDefinition
 from tests.integration.host.hostcore_support import EventLog
+from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "actors-examples"
@@ -118,29 +119,26 @@ class ExampleLattice:
 
 async def wait_listening(port: int, timeout_s: float = SETTLE_S) -> None:
     """Until something accepts TCP connections on 127.0.0.1:``port`` (the provider applies links asynchronously)."""
-    async with asyncio.timeout(timeout_s):
-        while True:
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-            except OSError:
-                await asyncio.sleep(POLL_S)
-                continue
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-            return
+
+    async def accepts() -> bool:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return True
+
+    await wait_until(accepts, timeout_s, f"a listener on port {port}", poll_s=POLL_S, retry_on=(OSError,))
 
 
 async def wait_app_ready(lattice: ExampleLattice, app: manifest.Application) -> reconcile.AppStatus:
     """Until every component of ``app`` runs and every link is in place (as ``lattice app status`` reports)."""
-    state = None
-    try:
-        async with asyncio.timeout(READY_TIMEOUT_S):
-            while not (state := reconcile.status(app, await reconcile.observe(lattice.ctl, app.name))).ready:  # noqa: ASYNC110 (polling the lattice)
-                await asyncio.sleep(POLL_S * 4)
-    except TimeoutError:
-        raise AssertionError(f"{app.name} not ready after {READY_TIMEOUT_S}s: {state}") from None
-    return state
+
+    async def ready() -> reconcile.AppStatus | None:
+        state = reconcile.status(app, await reconcile.observe(lattice.ctl, app.name))
+        return state if state.ready else None
+
+    found: reconcile.AppStatus = await wait_until(ready, READY_TIMEOUT_S, f"{app.name} to be ready", poll_s=POLL_S * 4)
+    return found
 
 
 @contextlib.asynccontextmanager

@@ -7,7 +7,6 @@ providers serve every test of this module.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid
@@ -34,6 +33,7 @@ from tests.integration.examples.examples_support import (
     provider_pid,
     sigkill,
 )
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -60,14 +60,13 @@ async def get(lattice: ExampleLattice, url: str) -> tuple[int, dict[str, Any]]:
 
 async def get_ok(lattice: ExampleLattice, url: str, timeout_s: float = SETTLE_S) -> dict[str, Any]:
     """GET until 200 (links reach the providers asynchronously); the last answer is in the failure message."""
-    last: tuple[int, dict[str, Any]] | None = None
-    try:
-        async with asyncio.timeout(timeout_s):
-            while (last := await get(lattice, url))[0] != 200:  # noqa: ASYNC110 (polling a remote server)
-                await asyncio.sleep(POLL_S)
-    except TimeoutError:
-        raise AssertionError(f"GET {url} did not answer 200 within {timeout_s}s; last answer {last}") from None
-    return last[1]
+
+    async def ok() -> tuple[int, dict[str, Any]] | None:
+        answer = await get(lattice, url)
+        return answer if answer[0] == 200 else None
+
+    found: tuple[int, dict[str, Any]] = await wait_until(ok, timeout_s, f"GET {url} to answer 200", poll_s=POLL_S)
+    return found[1]
 
 
 async def test_echo_describes_a_binary_post_and_a_get(lattice: ExampleLattice) -> None:
@@ -128,13 +127,13 @@ async def test_uppercase_replies_to_a_message_on_its_subscription(lattice: Examp
     actor = await lattice.start_actor(example("uppercase"))
     subject = f"{lattice.prefix}.uppercase"
     await lattice.link(actor, MESSAGING, {"SUBSCRIPTION": subject})
-    reply = None
-    async with asyncio.timeout(SETTLE_S):  # the provider subscribes once it has applied the link
-        while reply is None:
-            try:
-                reply = await lattice.nc.request(subject, b"hello, Wasm 42!", timeout=REQUEST_TIMEOUT_S)
-            except NoRespondersError:  # until the subscription exists
-                await asyncio.sleep(POLL_S)
+    reply = await wait_until(  # the provider subscribes once it has applied the link
+        lambda: lattice.nc.request(subject, b"hello, Wasm 42!", timeout=REQUEST_TIMEOUT_S),
+        SETTLE_S,
+        "the uppercase subscription",
+        poll_s=POLL_S,
+        retry_on=(NoRespondersError,),
+    )
     assert reply.data == b"HELLO, WASM 42!"
 
 

@@ -128,7 +128,12 @@ async def test_documented_update_flow_live_updates_echo(nats_url: str, tmp_path:
         assert "rev" not in before
 
         rev = edit_echo(work)
-        env = {"PATH": os.environ["PATH"], "LATTICE": str(LATTICE_CLI), "PYTHON": sys.executable}
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": os.environ["HOME"],
+            "LATTICE": str(LATTICE_CLI),
+            "PYTHON": sys.executable,
+        }
         code, out = await run(["bash", str(work / "build.sh"), "echo"], work, BUILD_TIMEOUT_S, env)
         assert code == 0, out[-3000:]
         assert read_claims(module.read_bytes()).metadata.rev == rev

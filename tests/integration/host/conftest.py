@@ -8,19 +8,12 @@ import pytest
 
 from host.config import HostConfig
 from lattice import keys
-
-TEST_DEADLINE_MS = 1500
-TEST_MEMORY_BYTES = 32 * 1024 * 1024
+from tests.integration.host.hostcore_support import TEST_DEADLINE_MS, TEST_MEMORY_BYTES
 
 
 @pytest.fixture
 def account() -> keys.KeyPair:
     return keys.KeyPair.create(keys.KeyType.ACCOUNT)
-
-
-@pytest.fixture
-def cluster_key() -> keys.KeyPair:
-    return keys.KeyPair.create(keys.KeyType.CLUSTER)
 
 
 @pytest.fixture

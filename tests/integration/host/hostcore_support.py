@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from lattice import keys, subjects
+from lattice.natsconn import flush_all
 from lattice.rpc import RpcClient, RpcSettings
 from lattice.wire import InvocationResponse, WasmCloudEntity
 
 EVENT_TIMEOUT_S = 10.0
+TEST_DEADLINE_MS = 1500
+TEST_MEMORY_BYTES = 32 * 1024 * 1024
 CALLER_MODULE = keys.KeyPair.create(keys.KeyType.MODULE).public_key
 
 
@@ -28,7 +30,7 @@ class EventLog:
 
     async def __aenter__(self) -> EventLog:
         self._sub = await self._nc.subscribe(self._subject, cb=self._on_event)
-        await self._nc.flush()
+        await flush_all(self._nc)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -67,17 +69,3 @@ async def invoke(
 ) -> InvocationResponse:
     source = origin or WasmCloudEntity.actor(CALLER_MODULE)
     return await rpc.invoke(source, WasmCloudEntity.actor(actor_id), operation, payload)
-
-
-def write_module(directory: Path, wasm: bytes, name: str = "actor.wasm") -> str:
-    """Write ``wasm`` and return its ``file://`` reference."""
-    path = directory / name
-    path.write_bytes(wasm)
-    return f"file://{path}"
-
-
-async def until(predicate: Callable[[], bool], timeout_s: float = EVENT_TIMEOUT_S, step_s: float = 0.02) -> None:
-    """Poll ``predicate`` (host state has no change notification) until it holds or the timeout passes."""
-    async with asyncio.timeout(timeout_s):
-        while not predicate():  # noqa: ASYNC110
-            await asyncio.sleep(step_s)

@@ -15,8 +15,9 @@ from host.host import Host
 from lattice import keys, subjects
 from lattice.control.client import ControlClient
 from lattice.rpc import RpcTimeout
-from tests.integration.host.hostcore_guests import signed_guest
-from tests.integration.host.hostcore_support import EventLog, caller, invoke, until, write_module
+from tests.integration.host.hostcore_support import EventLog, caller, invoke
+from tests.support.guests import signed_guest, write_module
+from tests.support.waiting import wait_until
 
 
 async def test_launch_actor_then_invoke_it(
@@ -114,12 +115,12 @@ async def test_scale_up_and_down(nc: Any, host_config: HostConfig, account: keys
     async with Host(host_config) as host, EventLog(nc, host_config.lattice) as log:
         await host.scale_actor(claims.subject, ref, 3, {})
         await log.wait_for("actors_started", public_key=claims.subject)
-        await until(lambda: sum(len(a.instances) for a in host.actors()) == 3)
+        await wait_until(lambda: sum(len(a.instances) for a in host.actors()) == 3)
         await host.scale_actor(claims.subject, ref, 1, {})
         await log.wait_for("actors_stopped", public_key=claims.subject, count=2)
-        await until(lambda: sum(len(a.instances) for a in host.actors()) == 1)
+        await wait_until(lambda: sum(len(a.instances) for a in host.actors()) == 1)
         await host.scale_actor(claims.subject, ref, 0, {})
-        await until(lambda: host.actors() == [])
+        await wait_until(lambda: host.actors() == [])
 
 
 async def test_file_loading_must_be_allowed(host_config: HostConfig, account: keys.KeyPair, tmp_path: Path) -> None:

@@ -16,8 +16,8 @@ from lattice import keys, subjects
 from lattice.claims import ActorClaims
 from lattice.subjects import CtlOp
 from lattice.wire import InvocationResponse, LinkDefinition, WasmCloudEntity, antiforgery, pack
-from tests.integration.host.hostcore_guests import proxy_payload, signed_guest
-from tests.integration.host.hostcore_support import CALLER_MODULE, EventLog, caller, invoke, write_module
+from tests.integration.host.hostcore_support import CALLER_MODULE, EventLog, caller, invoke
+from tests.support.guests import proxy_payload, signed_guest, write_module
 
 REQUEST_TIMEOUT_S = 5.0
 FLOOD = 10_000

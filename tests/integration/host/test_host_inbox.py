@@ -7,13 +7,16 @@ from typing import Any
 
 from host.invocations import ActorInbox, InboxLimits
 from lattice.wire import InvocationResponse
+from tests.support.waiting import wait_until
 
 
 async def test_overflow_is_answered_busy_and_queued_work_finishes(nc: Any, lattice_prefix: str) -> None:
     release = asyncio.Event()
+    entered: list[bytes] = []
     served: list[bytes] = []
 
     async def slow(data: bytes) -> bytes:
+        entered.append(data)
         await release.wait()
         served.append(data)
         return InvocationResponse("id", data).encode()
@@ -29,9 +32,9 @@ async def test_overflow_is_answered_busy_and_queued_work_finishes(nc: Any, latti
 
     await inbox.start(spawn)
     first = asyncio.create_task(nc.request(subject, b"1", timeout=5))
-    await asyncio.sleep(0.1)  # taken by the one worker
+    await wait_until(lambda: entered == [b"1"], what="the one worker to take the first request")
     second = asyncio.create_task(nc.request(subject, b"2", timeout=5))
-    await asyncio.sleep(0.1)  # waits in the queue of one
+    await wait_until(lambda: inbox.queued == 1, what="the second request to wait in the queue of one")
     busy = InvocationResponse.decode((await nc.request(subject, b"3", timeout=5)).data)
     assert busy.error == "actor slowpoke is busy: try again"
     release.set()

@@ -19,10 +19,11 @@ from host.config import HostConfig
 from host.host import Host
 from lattice import keys, subjects
 from lattice.claims import ActorClaims
+from lattice.natsconn import flush_all
 from lattice.wire import Invocation, InvocationResponse, LinkDefinition, WasmCloudEntity, antiforgery, pack
-from tests.integration.host.conftest import TEST_DEADLINE_MS, TEST_MEMORY_BYTES
-from tests.integration.host.hostcore_guests import proxy_payload, signed_guest
-from tests.integration.host.hostcore_support import EventLog, caller, invoke, write_module
+from tests.integration.host.hostcore_support import TEST_DEADLINE_MS, TEST_MEMORY_BYTES, EventLog, caller, invoke
+from tests.support.guests import proxy_payload, signed_guest, write_module
+from tests.support.waiting import wait_until
 
 CONTRACT = "wasmcloud:testing"
 MIB = 1024 * 1024
@@ -49,7 +50,7 @@ async def fake_provider(
         await msg.respond(InvocationResponse(inv.id, b"provider:" + inv.msg).encode())
 
     sub = await nc.subscribe(subjects.provider_rpc(lattice, provider, "default"), queue="rpc", cb=serve)
-    await nc.flush()
+    await flush_all(nc)
     try:
         yield seen
     finally:
@@ -158,7 +159,8 @@ async def test_graceful_stop_finishes_calls_in_flight(
 ) -> None:
     provider = keys.KeyPair.create(keys.KeyType.SERVICE).public_key
     lattice = host_config.lattice
-    async with EventLog(nc, lattice) as log, fake_provider(nc, lattice, provider, [cluster_key.public_key], 0.7):
+    trusted = [cluster_key.public_key]
+    async with EventLog(nc, lattice) as log, fake_provider(nc, lattice, provider, trusted, 0.7) as seen:
         async with Host(host_config) as host:
             actor = await start(host, log, *signed_guest(account, caps=[CONTRACT]), tmp_path)
             await host.put_link(LinkDefinition(actor, provider, CONTRACT, "default"))
@@ -166,7 +168,7 @@ async def test_graceful_stop_finishes_calls_in_flight(
             call = asyncio.create_task(
                 invoke(rpc, actor, "Proxy.Call", proxy_payload("default", CONTRACT, "Testing.Slow", b"x"))
             )
-            await asyncio.sleep(0.2)
+            await wait_until(lambda: seen, what="the call to reach the provider")  # in flight when the host stops
         assert (await call).msg == b"provider:x"
         await log.wait_for("host_stopped", timeout_s=1)
         assert log.named("actors_stopped", public_key=actor, remaining=0)

@@ -19,8 +19,8 @@ from host.state import StateUnavailable
 from lattice import keys
 from lattice.control.client import ControlClient
 from lattice.natsserver import NatsServer, NatsServerConfig
-from tests.integration.host.hostcore_guests import signed_guest
-from tests.integration.host.hostcore_support import EventLog, caller, invoke, write_module
+from tests.integration.host.hostcore_support import EventLog, caller, invoke
+from tests.support.guests import signed_guest, write_module
 
 REPO = Path(__file__).resolve().parents[3]
 CLI_START_TIMEOUT_S = 30.0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -14,8 +13,10 @@ from host.config import HostConfig
 from host.host import Host
 from host.policy import PolicyAction, PolicyClient, PolicyEntity, PolicySettings
 from lattice import keys
-from tests.integration.host.hostcore_guests import signed_guest
-from tests.integration.host.hostcore_support import CALLER_MODULE, EventLog, caller, invoke, write_module
+from lattice.natsconn import flush_all
+from tests.integration.host.hostcore_support import CALLER_MODULE, EventLog, caller, invoke
+from tests.support.guests import signed_guest, write_module
+from tests.support.waiting import wait_until
 
 Rule = Callable[[dict[str, Any]], tuple[bool, str]]
 
@@ -33,7 +34,7 @@ async def policy_service(nc: Any, topic: str, rule: Rule) -> AsyncIterator[list[
         )
 
     sub = await nc.subscribe(topic, cb=answer)
-    await nc.flush()
+    await flush_all(nc)
     try:
         yield requests
     finally:
@@ -98,10 +99,12 @@ async def test_silence_denies_and_changes_override(nc: Any, lattice_prefix: str)
         assert len(requests) == 1
         revoke = {"request_id": first.request_id, "permitted": False, "message": "revoked"}
         await nc.publish(changes, json.dumps(revoke).encode())
-        await nc.flush()
-        async with asyncio.timeout(5):
-            while (await client.evaluate(PolicyAction.PERFORM_INVOCATION, source, target)).permitted:  # noqa: ASYNC110
-                await asyncio.sleep(0.02)
+        await flush_all(nc)
+
+        async def revoked_now() -> bool:
+            return not (await client.evaluate(PolicyAction.PERFORM_INVOCATION, source, target)).permitted
+
+        await wait_until(revoked_now, 5, "the revocation to reach the decision cache")
         revoked = await client.evaluate(PolicyAction.PERFORM_INVOCATION, source, target)
         assert (revoked.permitted, revoked.message) == (False, "revoked")
     finally:

@@ -13,8 +13,8 @@ from host.config import HostConfig
 from host.host import Host
 from lattice import keys, subjects
 from lattice.claims import ActorSpec, sign_module
-from tests.integration.host.hostcore_guests import signed_guest, unsigned_module
-from tests.integration.host.hostcore_support import EventLog, caller, invoke, write_module
+from tests.integration.host.hostcore_support import EventLog, caller, invoke
+from tests.support.guests import signed_guest, unsigned_module, write_module
 
 
 def tampered(account: keys.KeyPair) -> bytes:

@@ -12,8 +12,9 @@ from lattice import keys, subjects
 from lattice.control.client import ControlClient
 from lattice.subjects import ProviderChannel
 from lattice.wire import LinkDefinition
-from tests.integration.host.hostcore_guests import signed_guest
-from tests.integration.host.hostcore_support import EventLog, until, write_module
+from tests.integration.host.hostcore_support import EventLog
+from tests.support.guests import signed_guest, write_module
+from tests.support.waiting import wait_until
 
 CONTRACT = "wasmcloud:keyvalue"
 
@@ -63,10 +64,10 @@ async def test_every_host_announces_and_control_writes_reach_all(nc: Any, host_c
         await ctl.put_link(link)
         first, second = await puts.next_msg(timeout=5), await puts.next_msg(timeout=5)
         assert LinkDefinition.decode_msgpack(first.data) == LinkDefinition.decode_msgpack(second.data) == link
-        await until(lambda: one.links() == two.links() == [link])
+        await wait_until(lambda: one.links() == two.links() == [link])
         assert await ctl.get_links() == [link]
         await ctl.delete_link(link.actor_id, CONTRACT, "default")
-        await until(lambda: one.links() == two.links() == [])
+        await wait_until(lambda: one.links() == two.links() == [])
 
 
 async def test_state_survives_host_restarts(
@@ -91,7 +92,7 @@ async def test_malformed_bucket_entries_are_ignored(nc: Any, host_config: HostCo
         await kv.put(subjects.linkdef_key("BROKEN"), b"{not json")
         await kv.put(subjects.claims_key("MBROKEN"), json.dumps({"no": "sub"}).encode())
         await kv.put(subjects.linkdef_key(link.id), link.encode_json())
-        await until(lambda: host.links() == [link])
+        await wait_until(lambda: host.links() == [link])
         assert host.claims() == []
 
 

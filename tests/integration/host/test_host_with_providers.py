@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +10,10 @@ import msgpack
 from host.config import HostConfig
 from host.host import Host
 from lattice import keys
-from lattice.wire import LinkDefinition, pack
-from tests.integration.host.hostcore_guests import proxy_payload, signed_guest
-from tests.integration.host.hostcore_support import EventLog, caller, invoke, write_module
+from lattice.wire import InvocationResponse, LinkDefinition, pack
+from tests.integration.host.hostcore_support import EventLog, caller, invoke
+from tests.support.guests import proxy_payload, signed_guest, write_module
+from tests.support.waiting import wait_until
 
 KEYVALUE = "wasmcloud:keyvalue"
 PROVIDER_REF = "python:wasmlattice_keyvalue"
@@ -44,9 +44,12 @@ async def test_actor_uses_the_keyvalue_provider_the_host_started(
             put = proxy_payload(
                 "default", KEYVALUE, "KeyValue.Set", pack({"key": "answer", "value": "42", "expires": 0})
             )
-            async with asyncio.timeout(LINK_SETTLE_S):  # the provider applies linkdefs.put on its own schedule
-                while (stored := await invoke(rpc, actor, "Proxy.Call", put)).error == "unlinked actor":  # noqa: ASYNC110
-                    await asyncio.sleep(0.05)
+
+            async def linked() -> InvocationResponse | None:  # the provider applies linkdefs.put on its own schedule
+                stored = await invoke(rpc, actor, "Proxy.Call", put)
+                return stored if stored.error != "unlinked actor" else None
+
+            stored = await wait_until(linked, LINK_SETTLE_S, "the provider to apply the link", poll_s=0.05)
             assert stored.error is None
             got = await invoke(
                 rpc, actor, "Proxy.Call", proxy_payload("default", KEYVALUE, "KeyValue.Get", pack("answer"))

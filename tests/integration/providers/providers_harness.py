@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from nats.aio.client import Client
+from nats.errors import Error as NatsError
 
 from lattice import keys, subjects
+from lattice.natsconn import flush_all
 from lattice.rpc import RpcClient, RpcSettings
 from lattice.subjects import ProviderChannel
 from lattice.wire import (
@@ -25,23 +27,16 @@ from lattice.wire import (
     Invocation,
     InvocationResponse,
     LinkDefinition,
+    MessageMalformed,
     WasmCloudEntity,
     antiforgery,
 )
+from tests.support.waiting import WaitTimeout, wait_until
 
 HERE = Path(__file__).parent
 READY_TIMEOUT_S = 15.0
 POLL_S = 0.05
 STOP_TIMEOUT_S = 5.0
-
-
-async def wait_for(check: Callable[[], Awaitable[bool]], timeout_s: float = 5.0, what: str = "condition") -> None:
-    """Poll ``check`` until it is true; fail the test after ``timeout_s``."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
-        await asyncio.sleep(POLL_S)
 
 
 @dataclass
@@ -138,20 +133,26 @@ class ProviderProcess:
         return HealthCheckResponse.decode(reply.data)
 
     async def wait_ready(self, nc: Client, timeout_s: float = READY_TIMEOUT_S) -> None:
-        assert self.proc is not None
-        deadline = asyncio.get_running_loop().time() + timeout_s
-        last: Exception | None = None
-        while asyncio.get_running_loop().time() < deadline:
-            if self.proc.returncode is not None:
+        proc = self.proc
+        assert proc is not None
+
+        async def answers_health() -> bool:
+            if proc.returncode is not None:
                 await self._drain_reader()
-                raise AssertionError(f"provider exited with {self.proc.returncode}:\n{self.stderr}")
-            try:
-                await self.health(nc, 0.5)
-                return
-            except Exception as exc:
-                last = exc
-            await asyncio.sleep(POLL_S)
-        raise AssertionError(f"provider not ready after {timeout_s}s (last: {last!r}):\n{self.stderr}")
+                raise AssertionError(f"provider exited with {proc.returncode}:\n{self.stderr}")
+            await self.health(nc, 0.5)
+            return True
+
+        try:
+            await wait_until(
+                answers_health,
+                timeout_s,
+                "the provider's first health answer",
+                poll_s=POLL_S,
+                retry_on=(NatsError, MessageMalformed, TimeoutError),
+            )
+        except WaitTimeout as exc:
+            raise WaitTimeout(f"{exc}:\n{self.stderr}") from None
 
     async def shutdown(self, nc: Client, host_id: str | None = None) -> bytes:
         body = json.dumps({"host_id": self.host_data.host_id if host_id is None else host_id}).encode()
@@ -177,11 +178,11 @@ class ProviderProcess:
 
     async def put_link(self, nc: Client, link: LinkDefinition) -> None:
         await nc.publish(self.channel(ProviderChannel.LINKDEFS_PUT), link.encode_msgpack())
-        await nc.flush()
+        await flush_all(nc)
 
     async def del_link(self, nc: Client, link: LinkDefinition) -> None:
         await nc.publish(self.channel(ProviderChannel.LINKDEFS_DEL), link.encode_msgpack())
-        await nc.flush()
+        await flush_all(nc)
 
 
 Handler = Callable[[Invocation, bytes], Awaitable[bytes]]
@@ -204,7 +205,7 @@ class StandInActor:
     async def start(self) -> StandInActor:
         subject = subjects.actor_rpc(self.lattice.prefix, self.actor_id)
         self._sub = await self.nc.subscribe(subject, queue=subject, cb=self._on_msg)
-        await self.nc.flush()
+        await flush_all(self.nc)
         return self
 
     async def _on_msg(self, msg: Any) -> None:

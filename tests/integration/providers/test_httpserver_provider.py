@@ -22,8 +22,8 @@ from tests.integration.providers.providers_harness import (
     ProviderProcess,
     StandInActor,
     new_actor,
-    wait_for,
 )
+from tests.support.waiting import wait_until
 
 MODULE = "wasmlattice_httpserver"
 CONTRACT = "wasmcloud:httpserver"
@@ -91,7 +91,7 @@ async def linked(server: HttpServer, answer: Answer, **values: str) -> tuple[Sta
     if "config_json" in values:
         port = str(json.loads(values["config_json"]).get("port", port))
     url = f"http://127.0.0.1:{port}"
-    await wait_for(lambda: listening(int(port)), what=f"listener on {url}")
+    await wait_until(lambda: listening(int(port)), what=f"listener on {url}")
     return actor, url
 
 
@@ -147,7 +147,7 @@ async def test_actor_failures_become_5xx(server: HttpServer, answer_kind: str, s
     actor = await StandInActor(server.nc, server.lattice, handle).start()
     port = free_port()
     await server.proc.put_link(server.nc, server.link(actor.actor_id, port=str(port), timeout_ms="500"))
-    await wait_for(lambda: listening(port), what="listener")
+    await wait_until(lambda: listening(port), what="listener")
     async with aiohttp.ClientSession(timeout=CLIENT_TIMEOUT) as http, http.get(f"http://127.0.0.1:{port}/") as resp:
         assert resp.status == status
         text = await resp.text()
@@ -209,7 +209,7 @@ async def test_tls_listener(server: HttpServer, tls_files: object) -> None:
     config = {"address": f"127.0.0.1:{port}", "tls": {"cert_file": cert, "priv_key_file": key}}
     actor = await server.actor(echo)
     await server.proc.put_link(server.nc, server.link(actor.actor_id, config_json=json.dumps(config)))
-    await wait_for(lambda: listening(port), what="TLS listener")
+    await wait_until(lambda: listening(port), what="TLS listener")
     ctx = ssl.create_default_context(cafile=ca)
     async with (
         aiohttp.ClientSession(timeout=CLIENT_TIMEOUT) as http,
@@ -231,7 +231,7 @@ async def test_port_in_use_refuses_that_link_only(server: HttpServer) -> None:
         async def reported() -> bool:
             return f"address 127.0.0.1:{port} is in use" in ((await server.proc.health(server.nc)).message or "")
 
-        await wait_for(reported, what="port-in-use refusal in health")
+        await wait_until(reported, what="port-in-use refusal in health")
     assert f"address 127.0.0.1:{port} is in use" in server.proc.stderr
     async with aiohttp.ClientSession(timeout=CLIENT_TIMEOUT) as http, http.get(good_url) as resp:
         assert resp.status == 200
@@ -256,7 +256,7 @@ async def test_unusable_settings_refuse_the_link(server: HttpServer, values: dic
     async def reported() -> bool:
         return reason in ((await server.proc.health(server.nc)).message or "")
 
-    await wait_for(reported, what=f"refusal {reason!r}")
+    await wait_until(reported, what=f"refusal {reason!r}")
 
 
 async def test_link_delete_closes_the_listener(server: HttpServer) -> None:
@@ -267,7 +267,7 @@ async def test_link_delete_closes_the_listener(server: HttpServer) -> None:
     async def closed() -> bool:
         return not await listening(port)
 
-    await wait_for(closed, what="listener closed")
+    await wait_until(closed, what="listener closed")
 
 
 async def test_shutdown_closes_listeners_and_exits(server: HttpServer) -> None:

@@ -31,8 +31,8 @@ from tests.integration.providers.providers_harness import (
     LatticeSpec,
     ProviderProcess,
     new_actor,
-    wait_for,
 )
+from tests.support.waiting import wait_until
 
 MODULE = "wasmlattice_keyvalue"
 CONTRACT = "wasmcloud:keyvalue"
@@ -341,7 +341,7 @@ async def test_unusable_link_values_refuse_the_link(
         async def refused() -> bool:
             return reason in ((await proc.health(nc)).message or "")
 
-        await wait_for(refused, what="link refusal in health")
+        await wait_until(refused, what="link refusal in health")
         with pytest.raises(RemoteError, match="unlinked actor"):
             await provider.kv(actor).get("k")
     finally:
@@ -361,16 +361,16 @@ async def test_unlinking_keeps_the_data_and_relinking_sees_it(nc: Client, lattic
 
     try:
         await proc.put_link(nc, link)
-        await wait_for(linked, what="link applied")
+        await wait_until(linked, what="link applied")
         await kv.set("k", "kept")
         await proc.del_link(nc, link)
 
         async def unlinked() -> bool:
             return not await linked()
 
-        await wait_for(unlinked, what="link removed")
+        await wait_until(unlinked, what="link removed")
         await proc.put_link(nc, link)
-        await wait_for(linked, what="link applied again")
+        await wait_until(linked, what="link applied again")
         assert (await kv.get("k")).value == "kept"
     finally:
         await proc.kill()

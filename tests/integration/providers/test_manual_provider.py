@@ -10,11 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.control.test_cli_ctl import WAIT_S, LatticeUnderTest, actor, clean_env
-from tests.integration.control.test_cli_ctl import lattice as lattice  # a host of its own for this module
+from tests.support.cli_host import WAIT_S, LatticeUnderTest, actor, running_host
 
 GREETER = Path(__file__).with_name("greeter_provider.py")
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def lattice(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LatticeUnderTest]:
+    with running_host(nats_url, tmp_path_factory.mktemp("manual-host"), "manual") as under_test:
+        yield under_test
 
 
 @pytest.fixture
@@ -25,7 +30,7 @@ def run_greeter(lattice: LatticeUnderTest, tmp_path: Path) -> Iterator[Callable[
         argv = [sys.executable, str(GREETER), "--manual", "--nats-url", lattice.url, "--lattice", lattice.prefix]
         argv += ["--cluster-seed", lattice.cluster.seed, "--provider-seed", str(tmp_path / "greeter.nk")]
         with (tmp_path / f"greeter-{len(started)}.log").open("wb") as log:  # the child keeps its own descriptor
-            started.append(subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=clean_env()))
+            started.append(subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT))
         return started[-1]
 
     yield start

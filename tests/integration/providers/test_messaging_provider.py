@@ -14,6 +14,7 @@ from nats.aio.client import Client
 
 from lattice.interfaces import PubMessage, ReplyMessage, RequestMessage, SubMessage
 from lattice.keys import KeyPair
+from lattice.natsconn import flush_all
 from lattice.natsserver import NatsServer
 from lattice.provider.claims import module_claims
 from lattice.rpc import RemoteError
@@ -24,8 +25,8 @@ from tests.integration.providers.providers_harness import (
     ProviderProcess,
     StandInActor,
     new_actor,
-    wait_for,
 )
+from tests.support.waiting import wait_until
 
 MODULE = "wasmlattice_messaging"
 CONTRACT = "wasmcloud:messaging"
@@ -55,7 +56,7 @@ class Messaging:
         async def ready() -> bool:
             return (await self.caller(actor).invoke("Messaging.Publish", probe)).error is None
 
-        await wait_for(ready, what="messaging link")
+        await wait_until(ready, what="messaging link")
 
 
 @pytest.fixture
@@ -90,7 +91,7 @@ async def test_subscriptions_are_delivered_to_the_actor(messaging: Messaging, nc
     async def both() -> bool:
         return len(got) == 2
 
-    await wait_for(both, what="two deliveries")
+    await wait_until(both, what="two deliveries")
     assert sorted(got, key=lambda m: m.subject) == [
         SubMessage(f"{p}.audit", b"a-1", None),
         SubMessage(f"{p}.orders.new", b"o-1", f"{p}.inbox"),
@@ -171,7 +172,7 @@ async def test_at_most_75_deliveries_run_at_once_per_subscription(
     async def all_done() -> bool:
         return done == 200
 
-    await wait_for(all_done, timeout_s=15, what="200 deliveries")
+    await wait_until(all_done, timeout_s=15, what="200 deliveries")
     assert peak == 75
 
 
@@ -186,9 +187,9 @@ async def test_link_delete_stops_deliveries(messaging: Messaging, nc: Client, la
         probe = PubMessage(f"{lattice.prefix}.x", b"").encode()
         return (await messaging.caller(actor.actor_id).invoke("Messaging.Publish", probe)).error == "unlinked actor"
 
-    await wait_for(unlinked, what="link removed")
+    await wait_until(unlinked, what="link removed")
     await nc.publish(f"{lattice.prefix}.feed", b"late")
-    await nc.flush()
+    await flush_all(nc)
     await asyncio.sleep(0.3)
     assert got == []
 
@@ -225,5 +226,5 @@ async def test_unusable_links_are_refused_and_others_keep_working(
     async def reported() -> bool:
         return reason in ((await messaging.proc.health(messaging.nc)).message or "")
 
-    await wait_for(reported, timeout_s=10, what=f"refusal {reason!r}")
+    await wait_until(reported, timeout_s=10, what=f"refusal {reason!r}")
     assert await messaging.caller(good).call("Messaging.Publish", PubMessage("x.y", b"").encode()) == b""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.up.test_lattice_up import APP, PORT_VARS, free_port
+from tests.support.local_lattice import APP, PORT_VARS, free_port
 
 REPO = Path(__file__).resolve().parents[3]
 DOC = REPO / "docs" / "providers.md"

@@ -23,8 +23,8 @@ from tests.integration.providers.providers_harness import (
     StandInActor,
     new_actor,
     new_provider_key,
-    wait_for,
 )
+from tests.support.waiting import wait_until
 
 GREETER = "example:greeter"
 PROBE = "test:probe"
@@ -93,7 +93,7 @@ async def test_link_put_then_delete_over_nats(
         return (await call.invoke("Greeter.Greet", pack("A"))).error is None
 
     await proc.put_link(nc, link)
-    await wait_for(greets, what="link put applied")
+    await wait_until(greets, what="link put applied")
     assert unpack(await call.call("Greeter.Greet", pack("A"))) == "Hi, A!"
     assert unpack(await call.call("Greeter.Count", b"")) == 2
     await proc.del_link(nc, link)
@@ -101,7 +101,7 @@ async def test_link_put_then_delete_over_nats(
     async def unlinked() -> bool:
         return (await call.invoke("Greeter.Greet", pack("A"))).error == "unlinked actor"
 
-    await wait_for(unlinked, what="link delete applied")
+    await wait_until(unlinked, what="link delete applied")
 
 
 async def test_refused_link_is_not_kept_and_is_reported_in_health(
@@ -114,7 +114,7 @@ async def test_refused_link_is_not_kept_and_is_reported_in_health(
     async def reported() -> bool:
         return "longer than 40" in ((await proc.health(nc)).message or "")
 
-    await wait_for(reported, what="refusal reported by health")
+    await wait_until(reported, what="refusal reported by health")
     response = await caller(nc, lattice, proc, actor, GREETER).invoke("Greeter.Greet", pack("A"))
     assert response.error == "unlinked actor"
     assert unpack(await caller(nc, lattice, proc, linked, GREETER).call("Greeter.Greet", pack("B"))) == "Howdy, B!"
@@ -138,7 +138,7 @@ async def test_duplicate_link_puts_call_the_hook_once_and_changed_values_replace
     async def settled() -> bool:
         return len((await hooks())["puts"]) == 3
 
-    await wait_for(settled, what="second put applied")
+    await wait_until(settled, what="second put applied")
     result = await hooks()
     assert result["puts"][1:] == [f"{actor}:[('k', '1')]", f"{actor}:[('k', '2')]"]
     assert result["deletes"] == [actor]
@@ -196,7 +196,7 @@ async def test_handler_failures_are_clean_strings_and_the_provider_keeps_serving
     async def logged() -> bool:  # the traceback goes to the provider's own log, not to the caller
         return "ZeroDivisionError" in proc.stderr and "Traceback" in proc.stderr
 
-    await wait_for(logged, what="traceback in the provider log")
+    await wait_until(logged, what="traceback in the provider log")
 
 
 async def test_forged_invocations_are_rejected(

@@ -25,7 +25,8 @@ from lattice.interfaces import GetResponse, SetRequest
 from lattice.provider.claims import module_claims
 from lattice.provider.par import create_par, native_target
 from lattice.wire import LinkDefinition, WasmCloudEntity, pack
-from tests.integration.providers.providers_harness import ActorCaller, LatticeSpec, new_actor, wait_for
+from tests.integration.providers.providers_harness import ActorCaller, LatticeSpec, new_actor
+from tests.support.waiting import wait_until
 
 KV_REF = "python:wasmlattice_keyvalue"
 KV_CONTRACT = "wasmcloud:keyvalue"
@@ -51,7 +52,7 @@ class Harness:
         async def seen() -> bool:
             return len(self.named(name)) >= count
 
-        await wait_for(seen, timeout_s, what=f"{count} × {name}")
+        await wait_until(seen, timeout_s, what=f"{count} × {name}")
         return self.named(name)[count - 1]
 
 

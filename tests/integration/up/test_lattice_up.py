@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,35 +13,7 @@ from typing import Any
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
-APP = REPO / "actors-examples" / "app.yaml"
-LATTICE = [sys.executable, "-m", "lattice.cli.main"]
-READY_S = 60.0
-PORT_VARS = ("ECHO_PORT", "KVCOUNTER_PORT", "PINGER_PORT", "LOGGER_PORT")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def wait_ready(state_dir: Path, proc: subprocess.Popen[bytes], log: Path) -> dict[str, Any]:
-    ready = state_dir / "up" / "ready.json"
-    deadline = time.monotonic() + READY_S
-    while time.monotonic() < deadline:
-        if ready.exists():
-            return dict(json.loads(ready.read_text()))
-        if proc.poll() is not None:
-            break
-        time.sleep(0.2)
-    raise AssertionError(f"lattice up did not become ready:\n{log.read_text()[-3000:]}")
+from tests.support.local_lattice import APP, LATTICE, PORT_VARS, free_port, port_open, wait_ready
 
 
 def get(url: str) -> tuple[int, bytes]:

@@ -7,19 +7,16 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.up.test_lattice_up import free_port
+from tests.support.local_lattice import LATTICE, PORT_VARS, REPO, free_port, wait_ready
+from tests.support.waiting import wait_until_blocking
 
-REPO = Path(__file__).resolve().parents[3]
 EXAMPLES = REPO / "actors-examples"
-LATTICE = [sys.executable, "-m", "lattice.cli.main"]
 ACTORS = ("echo", "kvcounter", "pinger", "ponger", "logger", "uppercase")
 SETTLE_S = 90.0
 
@@ -67,7 +64,7 @@ def instances(nats_url: str, lattice: str) -> dict[str, int]:
 def test_a_second_checkout_on_the_same_nats_runs_one_instance_each(
     tmp_path: Path, nats_url: str, lattice_prefix: str, procs: list[subprocess.Popen[bytes]]
 ) -> None:
-    ports = {name: str(free_port()) for name in ("ECHO_PORT", "KVCOUNTER_PORT", "PINGER_PORT", "LOGGER_PORT")}
+    ports = {name: str(free_port()) for name in PORT_VARS}
     env = {**os.environ, **ports, "UPPERCASE_SUBJECT": f"{lattice_prefix}.upper"}
     for name in ("a", "b"):
         app = checkout(tmp_path / name / "actors-examples")
@@ -75,16 +72,24 @@ def test_a_second_checkout_on_the_same_nats_runs_one_instance_each(
         argv += ["--state-dir", str(tmp_path / name / "state")]
         with (tmp_path / f"{name}.log").open("wb") as log:
             procs.append(subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT))
-        ready = tmp_path / name / "state" / "up" / "ready.json"
-        deadline = time.monotonic() + SETTLE_S
-        while not ready.exists():
-            assert procs[-1].poll() is None, (tmp_path / f"{name}.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, (tmp_path / f"{name}.log").read_text()[-3000:]
-            time.sleep(0.2)
-    # several reconcile passes later, still exactly one instance of each actor across both hosts
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        counts = instances(nats_url, lattice_prefix)
-        assert all(n <= 1 for n in counts.values()), counts
-        time.sleep(1)
-    assert sorted(counts.values()) == [1] * len(ACTORS), counts
+        summary = wait_ready(tmp_path / name / "state", procs[-1], tmp_path / f"{name}.log", SETTLE_S)
+        assert summary["app_ready"] is True, summary
+    counts = wait_until_blocking(
+        lambda: (
+            (found := instances(nats_url, lattice_prefix)) and sorted(found.values()) == [1] * len(ACTORS) and found
+        ),
+        SETTLE_S,
+        "exactly one instance of each actor",
+        poll_s=0.5,
+    )
+    assert len(counts) == len(ACTORS)
+    status = subprocess.run(
+        [*LATTICE, "app", "status", "demo", "--json", "--nats-url", nats_url, "--lattice", lattice_prefix],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    body = json.loads(status.stdout)
+    assert body["ready"] is True, body
+    assert body["pending"] == [], "the reconciler has nothing left to start: no pass adds instances"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.up.test_lattice_up import APP, PORT_VARS, free_port, port_open
+from tests.support.local_lattice import APP, PORT_VARS, free_port, port_open
 
 LATTICE = [sys.executable, "-m", "lattice.cli.main"]
 

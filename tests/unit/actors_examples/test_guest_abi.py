@@ -92,7 +92,7 @@ class GuestResult:
 
 @dataclass
 class StubHost:
-    """Per-instance waPC host state, as a real host keeps it (protocol §1.4, §1.5)."""
+    """Per-instance waPC host state, as a real host keeps it (docs/protocol.md §1.4, §1.5)."""
 
     script: Script = lambda call: (False, b"no host call expected")
     calls: list[HostCall] = field(default_factory=list)

@@ -1,4 +1,4 @@
-"""Built-in logging and numbergen (§9.4)."""
+"""Built-in logging and numbergen (docs/protocol.md §9.4)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from host.cli import host_cmd
 from host.config import (
     ENV_VARS,
     ConfigError,
@@ -18,7 +19,7 @@ from host.config import (
     render_markdown,
 )
 from lattice import keys
-from lattice.cli import host_cmd
+from lattice.settings import CONNECTION_VARS, ConnectionSettings
 
 REPO = Path(__file__).resolve().parents[3]
 REQUIRED_VARS = {
@@ -66,6 +67,16 @@ def test_variable_names_are_unique_and_cover_the_protocol() -> None:
     names = [var.name for var in ENV_VARS]
     assert len(names) == len(set(names))
     assert set(names) >= REQUIRED_VARS
+
+
+def test_the_shared_variables_are_lattice_settings_declared_once() -> None:
+    """The CLI's connection variables are the very table entries the host reads: one declaration, in lattice/."""
+    in_table = {id(var) for var in ENV_VARS}
+    assert all(id(var) in in_table for var in CONNECTION_VARS)
+    host_defaults = field_defaults()
+    assert {f.name: f.default for f in fields(ConnectionSettings)} == {
+        var.field: host_defaults[var.field] for var in CONNECTION_VARS
+    }
 
 
 def test_docs_embed_the_generated_table() -> None:

@@ -1,4 +1,4 @@
-"""Event builders: CloudEvents 1.0 envelopes with the §6 data fields."""
+"""Event builders: CloudEvents 1.0 envelopes with the docs/protocol.md §6 data fields."""
 
 from __future__ import annotations
 

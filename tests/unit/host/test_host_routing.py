@@ -1,4 +1,4 @@
-"""Outbound routing order and messages (§1.5): link, actor key, call alias, nothing."""
+"""Outbound routing order and messages (docs/protocol.md §1.5): link, actor key, call alias, nothing."""
 
 from __future__ import annotations
 

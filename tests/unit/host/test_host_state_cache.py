@@ -1,4 +1,4 @@
-"""LatticeCache: links, claims, call aliases and refmaps mirrored from bucket entries; the §7.2 claims record."""
+"""LatticeCache: links, claims, aliases and refmaps from bucket entries; the claims record (docs/protocol.md §7.2)."""
 
 from __future__ import annotations
 

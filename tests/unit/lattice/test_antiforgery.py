@@ -1,4 +1,4 @@
-"""Anti-forgery (§4.3): URLs and hash computed by hand from the reference recipe, the token's claims, validation."""
+"""Anti-forgery (docs/protocol.md §4.3): URLs and hash computed by hand from the recipe, the token, validation."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_provider_url_has_contract_and_link() -> None:
     assert odd.url() == f"wasmbus://acme/key_value/my_link/{PROVIDER_KEY}"
 
 
-def test_hash_matches_the_reference_recipe() -> None:
+def test_hash_matches_the_protocol_recipe() -> None:
     origin_url = f"wasmbus://{ACTOR_KEY}"
     target_url = f"wasmbus://wasmcloud/messaging/default/{PROVIDER_KEY}/{OPERATION}"
     expected = _hand_hash(origin_url, target_url, OPERATION, MSG)
@@ -79,7 +79,7 @@ def test_hash_matches_the_recipe_for_any_input(op: str, msg: bytes, link: str) -
     assert antiforgery.invocation_hash(ACTOR, target, op, msg) == expected
 
 
-def test_signed_invocation_carries_the_reference_claims() -> None:
+def test_signed_invocation_carries_the_protocol_claims() -> None:
     inv = _signed()
     header = json.loads(base64.urlsafe_b64decode(inv.encoded_claims.split(".")[0] + "=="))
     body = _claims_json(inv)

@@ -1,5 +1,5 @@
-"""Actor claims (protocol §2): sign → embed → extract → verify, every refusal with its own error, the three token
-shapes, real tokens signed by wascap, and an independent cross-check of what ``lattice claims sign`` writes.
+"""Actor claims (docs/protocol.md §2): sign → embed → extract → verify, every refusal with its own error, the three
+token shapes, real tokens signed by wascap, and an independent cross-check of what ``lattice claims sign`` writes.
 
 The ``ref_*`` helpers below are a second, deliberately separate implementation (stdlib + cryptography only, no project
 code) of base32 nkeys, the section walk, the module hash and token signing, so the library is checked against it.

@@ -1,4 +1,4 @@
-"""nkeys (protocol §3): CRC-16/XMODEM, typed base32 names, seeds of every type, signatures, typed errors."""
+"""nkeys (docs/protocol.md §3): CRC-16/XMODEM, typed base32 names, seeds of every type, signatures, typed errors."""
 
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def test_known_vector_fixed_seed_gives_module_key_that_decodes_back() -> None:
     pair = KeyPair.from_raw_seed(KeyType.MODULE, seed)
     assert pair.public_key.startswith("M")
     assert keys.decode_public(pair.public_key, KeyType.MODULE) == (KeyType.MODULE, _raw_public(seed))
-    # The layout of §3 checked byte by byte: prefix 12<<3, the key, then the CRC little-endian.
+    # The layout of docs/protocol.md §3 checked byte by byte: prefix 12<<3, the key, then the CRC little-endian.
     raw = base64.b32decode(pair.public_key)
     assert raw[0] == 96
     assert raw[1:33] == _raw_public(seed)

@@ -1,4 +1,7 @@
-"""Subjects, buckets and KV keys (§4.1, §4.6, §5.1, §6, §7.2, §8): literal forms from the protocol, build → parse."""
+"""Subjects, buckets and KV keys: literal forms from the protocol, build → parse.
+
+See docs/protocol.md §4.1, §4.6, §5.1, §6, §7.2, §8.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ HOST = "NBZ3X7LQ6IO6QMNFAYEUC2L4HIS3KLUSHB4Y7RDNHTZVZMKOIAPN7DA3"
 ACTOR = "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5"
 PROVIDER = "VAHNM37G4ARHZ3CYHB3L34M6TYQWQR6IZ4QVYC4NYZWTJCJ2LWP7S6Z2"
 
-# §5.1, written out: the subject suffix after ``wasmbus.ctl.{lattice}.`` for every operation.
+# docs/protocol.md §5.1, written out: the subject suffix after ``wasmbus.ctl.{lattice}.`` for every operation.
 CTL_SUFFIXES = {
     CtlOp.PING_HOSTS: "ping.hosts",
     CtlOp.GET_INVENTORY: f"get.{HOST}.inv",

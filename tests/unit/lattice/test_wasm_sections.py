@@ -1,4 +1,4 @@
-"""Top-level wasm sections: parsing, finding/stripping/embedding the claims token, the module hash (§2.3)."""
+"""Top-level wasm sections: parsing, finding/stripping/embedding the claims token, the hash (docs/protocol.md §2.3)."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def test_other_custom_sections_count_in_the_hash() -> None:
 
 
 def test_non_minimal_leb_sizes_are_kept_as_they_are() -> None:
-    """Raw byte deletion (§2.3): a section size written in 5 LEB bytes is parsed and hashed unchanged."""
+    """Raw byte deletion (docs/protocol.md §2.3): a size written in 5 LEB bytes is parsed and hashed unchanged."""
     name = b"\x04note"
     padded = b"\x00" + bytes([0x80 | (len(name) + 2), 0x80, 0x80, 0x80, 0x00]) + name + b"hi"
     module = MODULE + padded

@@ -1,4 +1,7 @@
-"""Wire types (§4.2, §4.4, §7.1, §7.4, §8): round trips, exact bytes, tolerant decoding, only MessageMalformed."""
+"""Wire types: round trips, exact bytes, tolerant decoding, only MessageMalformed.
+
+See docs/protocol.md §4.2, §4.4, §7.1, §7.4, §8.
+"""
 
 from __future__ import annotations
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,6 +14,7 @@ from host.control.server import ControlServer, ServerLimits
 from lattice import keys, subjects
 from lattice.control import types as t
 from lattice.subjects import CtlOp
+from tests.support.waiting import wait_until
 from tests.unit.host.control.control_target import RecordingTarget
 
 REQUEST_TIMEOUT_S = 2.0
@@ -50,16 +50,6 @@ async def gather(nc: Client, subject: str, body: bytes, window_s: float = SILENC
         return replies
     finally:
         await sub.unsubscribe()
-
-
-async def eventually(condition: Callable[[], object], timeout_s: float = REQUEST_TIMEOUT_S) -> None:
-    """Poll ``condition`` until it is true; fail after ``timeout_s``."""
-    steps = int(timeout_s / POLL_S)
-    for _ in range(steps):
-        if condition():
-            return
-        await asyncio.sleep(POLL_S)
-    raise AssertionError(f"condition still false after {timeout_s}s")
 
 
 def subject(lattice: str, op: CtlOp, target: RecordingTarget) -> str:
@@ -119,7 +109,7 @@ async def test_ping_reply_has_otp_060_fields_and_sends_a_heartbeat(
     assert reply["uptime_human"] == "1h 2m 5s"
     assert reply["cluster_issuers"] == ",".join(target.host_info().cluster_issuers)
     assert reply["lattice_prefix"] == lattice_prefix
-    await eventually(lambda: target.heartbeats == 1)
+    await wait_until(lambda: target.heartbeats == 1)
 
 
 async def test_inventory_describes_actors_and_providers(
@@ -303,7 +293,7 @@ async def test_beyond_the_in_flight_bound_requests_are_refused_as_busy(
     target.gate = asyncio.Event()
     async with ControlServer(nc, lattice_prefix, target, limits=ServerLimits(max_in_flight=1)) as server:
         slow = asyncio.create_task(ask(nc, subject(lattice_prefix, CtlOp.LAUNCH_ACTOR, target), {"actor_ref": "r"}))
-        await eventually(lambda: server.in_flight == 1)
+        await wait_until(lambda: server.in_flight == 1)
         assert_refused(await ask(nc, subject(lattice_prefix, CtlOp.PING_HOSTS, target)), "busy")
         target.gate.set()
         assert (await slow)["accepted"] is True
@@ -323,7 +313,7 @@ async def test_stop_lets_in_flight_requests_finish(nc: Client, lattice_prefix: s
     server = ControlServer(nc, lattice_prefix, target)
     await server.start()
     slow = asyncio.create_task(ask(nc, subject(lattice_prefix, CtlOp.LAUNCH_ACTOR, target), {"actor_ref": "r"}))
-    await eventually(lambda: server.in_flight == 1)
+    await wait_until(lambda: server.in_flight == 1)
     stopping = asyncio.create_task(server.stop())
     await asyncio.sleep(0.05)
     assert not stopping.done()
@@ -337,4 +327,4 @@ async def test_requests_without_a_reply_subject_are_still_handled(
 ) -> None:
     await nc.publish(subject(lattice_prefix, CtlOp.LABEL_PUT, target), t.LabelPutRequest("k", "v").encode())
     await nc.publish(subject(lattice_prefix, CtlOp.LABEL_PUT, target), b"garbage")
-    await eventually(lambda: target.called("put_label") == [("k", "v")])
+    await wait_until(lambda: target.called("put_label") == [("k", "v")])

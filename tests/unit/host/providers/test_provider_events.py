@@ -1,4 +1,4 @@
-"""Provider event builders: the data fields of §6."""
+"""Provider event builders: the data fields of docs/protocol.md §6."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The waPC ABI (protocol §1): guest calls, host calls, errors, logging and bad guest pointers."""
+"""The waPC ABI (docs/protocol.md §1): guest calls, host calls, errors, logging and bad guest pointers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from host.runtime import ActorPool, GuestError, GuestTrapped, HostCallFailed, Limits, Runtime
 from host.runtime.abi import HOST_CALL_INTERNAL_ERROR
 from tests.unit.host.runtime import runtime_guests as guests
-from tests.unit.host.runtime.conftest import Recorder
+from tests.unit.host.runtime.runtime_handlers import Recorder
 
 
 def make_pool(runtime: Runtime, wasm: bytes, recorder: Recorder, limits: Limits | None = None) -> ActorPool:

@@ -18,7 +18,7 @@ from host.runtime import (
 )
 from host.runtime.limits import WASM_PAGE_BYTES
 from tests.unit.host.runtime import runtime_guests as guests
-from tests.unit.host.runtime.conftest import Recorder
+from tests.unit.host.runtime.runtime_handlers import Recorder
 
 DEADLINE_MS = 150
 

@@ -18,7 +18,7 @@ from host.runtime import (
     RuntimeConfig,
 )
 from tests.unit.host.runtime import runtime_guests as guests
-from tests.unit.host.runtime.conftest import Recorder
+from tests.unit.host.runtime.runtime_handlers import Recorder
 
 GUEST_CALL_OK = '(func (export "__guest_call") (param i32 i32) (result i32) (i32.const 1))'
 INVALID_MODULES = {

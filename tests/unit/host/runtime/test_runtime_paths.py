@@ -12,7 +12,7 @@ from host.runtime import ActorPool, Limits, PoolClosed, Runtime, RuntimeConfig, 
 from host.runtime.abi import Abi, ImportSpec
 from host.runtime.instance import Instance
 from tests.unit.host.runtime import runtime_guests as guests
-from tests.unit.host.runtime.conftest import Recorder
+from tests.unit.host.runtime.runtime_handlers import Recorder
 
 SCENARIOS: list[tuple[bytes, str, bytes]] = [
     (guests.echo(), "Echo.Say", bytes(range(16))),

@@ -4,44 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections.abc import Callable
 
 import pytest
 
 from host.runtime import ActorPool, InstantiationFailed, Limits, PoolClosed, Runtime
+from tests.support.waiting import wait_until
 from tests.unit.host.runtime import runtime_guests as guests
-
-WAIT_S = 10
-
-
-class Blocker:
-    """A host-call handler that holds every call until released, counting how many are inside."""
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-        self.lock = threading.Lock()
-        self.inside = 0
-        self.peak = 0
-
-    def __call__(self, binding: str, namespace: str, operation: str, payload: bytes) -> bytes:
-        with self.lock:
-            self.inside += 1
-            self.peak = max(self.peak, self.inside)
-        try:
-            if not self.release.wait(WAIT_S):
-                raise TimeoutError("test blocker never released")
-            return b"v1:" + payload
-        finally:
-            with self.lock:
-                self.inside -= 1
-
-
-async def wait_until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.005)
+from tests.unit.host.runtime.runtime_handlers import WAIT_S, Blocker
 
 
 async def kitchen_pool(runtime: Runtime, handler: Blocker, max_instances: int) -> ActorPool:

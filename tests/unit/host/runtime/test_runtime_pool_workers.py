@@ -6,8 +6,9 @@ import asyncio
 import threading
 
 from host.runtime import ActorPool, Limits, Runtime
+from tests.support.waiting import wait_until
 from tests.unit.host.runtime import runtime_guests as guests
-from tests.unit.host.runtime.test_runtime_pool import WAIT_S, Blocker, wait_until
+from tests.unit.host.runtime.runtime_handlers import WAIT_S, Blocker
 
 
 def pool_threads(name: str) -> list[threading.Thread]:

@@ -4,67 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lattice.app import manifest, plan
-from lattice.app.facts import ModuleFacts
+from lattice.app import plan
 from lattice.app.plan import ActorView, HostView, LatticeView, ProviderView
-from lattice.wire import LinkDefinition
-
-ACTOR = "M" + "A" * 55
-OTHER = "M" + "C" * 55
-PROV = "V" + "B" * 55
-HTTP = "python:wasmlattice_httpserver"
-NOTES = {"wasmcloud.dev/appspec": "demo"}
-FACTS = {"echo": ModuleFacts(ACTOR, 3, "H1"), "http": ModuleFacts(PROV)}
-
-
-def _app(folder: Path) -> manifest.Application:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "echo.wasm").write_bytes(b"\0asm\1\0\0\0")
-    doc = {
-        "apiVersion": "core.oam.dev/v1beta1",
-        "kind": "Application",
-        "metadata": {"name": "demo"},
-        "spec": {
-            "components": [
-                {
-                    "name": "echo",
-                    "type": "actor",
-                    "properties": {"image": "echo.wasm"},
-                    "traits": [{"type": "linkdef", "properties": {"target": "http", "values": {"port": "8080"}}}],
-                },
-                {
-                    "name": "http",
-                    "type": "capability",
-                    "properties": {"image": HTTP, "contract": "wasmcloud:httpserver"},
-                },
-            ]
-        },
-    }
-    return manifest.parse(doc, folder)
-
-
-def _running_from(image: str, owned: int = 1) -> LatticeView:
-    actors = (ActorView(ACTOR, image, owned, revision=3),)
-    providers = (ProviderView(PROV, HTTP, "default", "wasmcloud:httpserver", True),)
-    link = LinkDefinition(ACTOR, PROV, "wasmcloud:httpserver", "default", {"port": "8080"})
-    return LatticeView((HostView("N1", {}, actors, providers),), (link,))
+from tests.support.app_plan import ACTOR, FACTS, HTTP, NOTES, OTHER, PROV, make_app, running_from
 
 
 def test_an_actor_started_from_another_checkouts_path_counts_as_the_same(tmp_path: Path) -> None:
-    first, second = _app(tmp_path / "a"), _app(tmp_path / "b")
+    first, second = make_app(tmp_path / "a"), make_app(tmp_path / "b")
     assert first.actors[0].image != second.actors[0].image
-    view = _running_from(first.actors[0].image)
+    view = running_from(first.actors[0].image)
     assert plan.plan(second, view, FACTS) == []
 
 
 def test_without_facts_refs_are_compared_normalised(tmp_path: Path) -> None:
-    app = _app(tmp_path / "a")
+    app = make_app(tmp_path / "a")
     spelled = str(tmp_path / "a" / "." / "echo.wasm")  # a path, not file://, with a detour
-    assert plan.plan(app, _running_from(spelled)) == []
+    assert plan.plan(app, running_from(spelled)) == []
 
 
 def test_links_are_planned_in_the_same_pass_as_the_starts_they_need(tmp_path: Path) -> None:
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     actions = plan.plan(app, LatticeView((HostView("N1", {}),)), FACTS)
     kinds = [type(a).__name__ for a in actions]
     assert kinds == ["PutLink", "StartProvider", "StartActor"], kinds
@@ -74,8 +33,8 @@ def test_links_are_planned_in_the_same_pass_as_the_starts_they_need(tmp_path: Pa
 
 
 def test_instances_of_the_app_that_no_component_accounts_for_are_stopped(tmp_path: Path) -> None:
-    app = _app(tmp_path)
-    view = _running_from(app.actors[0].image)
+    app = make_app(tmp_path)
+    view = running_from(app.actors[0].image)
     stray = ActorView(OTHER, "file:///old/echo.wasm", 2)
     foreign = ActorView("M" + "D" * 55, "file:///x.wasm", 0)  # not the app's: never touched
     host = view.hosts[0]
@@ -84,11 +43,11 @@ def test_instances_of_the_app_that_no_component_accounts_for_are_stopped(tmp_pat
 
 
 def test_undeploy_stops_every_owned_instance_and_only_those(tmp_path: Path) -> None:
-    app = _app(tmp_path)
+    app = make_app(tmp_path)
     owned_elsewhere = ActorView(OTHER, "file:///another/checkout/echo.wasm", 4)
     foreign = ActorView("M" + "D" * 55, "file:///x.wasm", 0)
     foreign_provider = ProviderView("V" + "E" * 55, HTTP, "other", "wasmcloud:httpserver", False)
-    view = _running_from(app.actors[0].image)
+    view = running_from(app.actors[0].image)
     host = view.hosts[0]
     hosts = (HostView("N1", {}, (*host.actors, owned_elsewhere, foreign), (*host.providers, foreign_provider)),)
     actions = plan.plan_removal(app, LatticeView(hosts, view.links), FACTS)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from typing import Any
 
 import pytest
@@ -20,15 +19,6 @@ from lattice.control import LatticeEvent
 from lattice.wire import InvocationResponse, antiforgery
 from lattice.wire.invocation import Invocation
 from tests.unit.host.control.control_target import RecordingTarget
-
-CLI_ENV_PREFIXES = ("WASMCLOUD_", "WASMLATTICE_", "HOST_")
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith(CLI_ENV_PREFIXES):
-            monkeypatch.delenv(name)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Interface types: the exact msgpack field names of §9, tolerant decoding, strict types and ranges."""
+"""Interface types: the exact msgpack field names of docs/protocol.md §9, tolerant decoding, strict types and ranges."""
 
 from __future__ import annotations
 

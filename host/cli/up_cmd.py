@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from host.cli.host_cmd import add_host_flags, config_from_args, setup_logging
 from host.config import ConfigError, HostConfig, builtin_labels
 from lattice import keys
 from lattice.app import plan
@@ -30,7 +31,6 @@ from lattice.app.status import AppStatus
 from lattice.app.store import AppStore
 from lattice.cli import output
 from lattice.cli.common import DEFAULT_WAIT_S, positive_float
-from lattice.cli.host_cmd import add_host_flags, config_from_args, setup_logging
 from lattice.cli.keyfiles import local_cluster_seed
 from lattice.cli.output import CliError
 from lattice.cli.up_events import EventPrinter

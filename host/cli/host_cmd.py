@@ -16,10 +16,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from host.config import ConfigError, HostConfig, from_env, parse_csv
+from host.config import ConfigError, HostConfig, from_env
 from host.errors import HostError
 from lattice.cli import output
 from lattice.cli.output import CliError
+from lattice.settings import parse_csv
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,4 +1,4 @@
-"""A WAT waPC guest for the host tests, signed in the test with lattice.claims.sign_module.
+"""A WAT waPC guest for the host and fault tests, signed in the test with lattice.claims.sign_module.
 
 Operations: ``Echo.Echo`` (payload back), ``Echo.Fail`` (guest error = payload), ``Spin.Forever`` (runaway loop),
 ``Mem.Bomb`` (grows memory until refused, answers the page count as u32 LE), ``Trap.Now`` (unreachable),
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from pathlib import Path
 
 import wasmtime
 
@@ -166,3 +167,10 @@ def proxy_payload(binding: str, namespace: str, operation: str, payload: bytes) 
         raw = text.encode()
         out += struct.pack("<I", len(raw)) + raw
     return out + payload
+
+
+def write_module(directory: Path, wasm: bytes, name: str = "actor.wasm") -> str:
+    """Write ``wasm`` and return its ``file://`` reference."""
+    path = directory / name
+    path.write_bytes(wasm)
+    return f"file://{path}"
