@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 APP    ?= actors-examples/app.yaml
 
-.PHONY: venv test lint typecheck unit run actors node-deps bench soak clean
+.PHONY: venv test lint typecheck unit run actors node-deps registry-deps bench soak clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,13 +26,21 @@ typecheck: venv
 unit: venv
 	$(BIN)/pytest tests/unit -q
 
-test: lint typecheck node-deps
+test: lint typecheck node-deps registry-deps
 	$(BIN)/pytest -q
 
 # The actor rebuild tests need the pinned AssemblyScript toolchain; without npm they skip, saying so.
 node-deps:
 	@if command -v npm >/dev/null 2>&1; then bash actors-examples/build.sh --deps; \
 	else echo "npm not found: the tests that rebuild actors will be skipped"; fi
+
+# The OCI tests run the CNCF distribution registry (Debian's docker-registry); without it they skip, saying so.
+registry-deps:
+	@if command -v docker-registry >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry >/dev/null) \
+		|| echo "could not install docker-registry: the OCI registry tests will be skipped"; \
+	else echo "docker-registry not found (apt-get as root installs it): the OCI registry tests will be skipped"; fi
 
 run: venv
 	$(BIN)/lattice up --app $(APP)

@@ -237,3 +237,19 @@ async def publish_rpc(nc: Any, lattice: str, event: Event) -> None:
         await nc.publish(subjects.rpc_events(lattice), encode(event))
     except Exception as exc:
         log.warning("could not publish event %s: %s", event_name(event), exc)
+
+
+class EventPublisher:
+    """Publishes one host's lifecycle events (on its control connection); never raises."""
+
+    def __init__(self, nc: Any, lattice: str, host_id: str) -> None:
+        self.nc = nc
+        self.lattice = lattice
+        self.host_id = host_id
+
+    async def publish(self, event: Event) -> None:
+        await publish(self.nc, self.lattice, event)
+
+    async def publish_named(self, name: str, data: dict[str, Any]) -> None:
+        """An event built elsewhere as ``name`` + ``data`` (the provider supervisor's), sent from this host."""
+        await self.publish(cloud_event(name, self.host_id, data))

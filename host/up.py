@@ -68,7 +68,7 @@ class LocalLattice:
             host = Host(self.config)
             await host.__aenter__()
             self._host = host
-            info = host.host_info()
+            info = host.commands.host_info()
             self._progress(f"host {info.id} ({info.friendly_name}) joined lattice {self.config.lattice}")
         except BaseException:
             await self._stop_nats()

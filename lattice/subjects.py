@@ -231,8 +231,26 @@ def lattice_bucket(lattice: str) -> str:
     return f"LATTICEDATA_{lattice}"
 
 
+KV_SUBJECT_PREFIX = "$KV."
+KV_STREAM_PREFIX = "KV_"
+
+
 def kv_subject(bucket: str, key: str) -> str:
-    return f"$KV.{bucket}.{key}"
+    """``$KV.{bucket}.{key}``: where JetStream keeps ``key`` of a key-value bucket (``key`` may hold dots)."""
+    return f"{KV_SUBJECT_PREFIX}{bucket}.{key}"
+
+
+def parse_kv_subject(subject: str) -> tuple[str, str]:
+    """``$KV.{bucket}.{key}`` → ``(bucket, key)``; bucket names hold no dots, keys may."""
+    bucket, dot, key = subject.removeprefix(KV_SUBJECT_PREFIX).partition(".")
+    if not subject.startswith(KV_SUBJECT_PREFIX) or not dot or not _TOKEN.match(bucket) or not key:
+        raise SubjectError(f"{subject!r} is not a key-value subject ($KV.{{bucket}}.{{key}})")
+    return bucket, key
+
+
+def kv_stream(bucket: str) -> str:
+    """``KV_{bucket}``: the stream behind a key-value bucket."""
+    return f"{KV_STREAM_PREFIX}{bucket}"
 
 
 def linkdef_key(link_id: str) -> str:
@@ -292,3 +310,18 @@ APP_STATUS_KEY_PREFIX = "APPSTATUS_"
 def app_status_key(name: str) -> str:
     """What the reconciler last saw go wrong for an application (failed starts and updates)."""
     return f"{APP_STATUS_KEY_PREFIX}{check_token(name, 'application name')}"
+
+
+def registry_bucket(lattice: str) -> str:
+    """``LATTICEREGISTRY_{lattice}``: the lattice's own artifact registry (a JetStream object store)."""
+    return f"LATTICEREGISTRY_{lattice}"
+
+
+def registry_blob_object(digest: str) -> str:
+    """Artifact bytes, content-addressed: ``blobs/sha256/{hex}``."""
+    return f"blobs/{digest.replace(':', '/', 1)}"
+
+
+def registry_tag_object(repository: str, tag: str) -> str:
+    """A tag record (JSON naming the digest): ``tags/{repository}:{tag}``."""
+    return f"tags/{repository}:{tag}"

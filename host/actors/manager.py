@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from host import events
 from host.actors import loader
@@ -32,29 +32,31 @@ Publish = Callable[[events.Event], Awaitable[None]]
 
 @dataclass(frozen=True)
 class ActorSettings:
+    """This host's rules for actors. ``limits.max_instances`` is the most instances one actor may have here."""
+
     lattice: str
     host_id: str
     allow_file_load: bool
     actor_issuers: tuple[str, ...]
-    memory_bytes: int
-    deadline_ms: int
-    max_instances: int
+    limits: Limits
     inbox: InboxLimits
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ActorContext:
-    """Everything the manager works with, built by the host."""
+    """The parts the manager works with, each built on its own by the host."""
 
     settings: ActorSettings
     runtime: Runtime
-    nc: object
     store: LatticeStore
-    pipeline: InboundPipeline
-    router: RouterContext
-    policy: PolicyClient | None
+    inbound: InboundPipeline
+    outbound: RouterContext
     publish: Publish
     spawn: Spawn
+
+    @property
+    def policy(self) -> PolicyClient | None:
+        return self.inbound.ctx.policy
 
 
 class ActorManager:
@@ -104,10 +106,9 @@ class ActorManager:
     def _check_count(self, count: int, running: int = 0) -> None:
         if count < 1:
             raise ActorStartFailed(f"instance count must be at least 1, got {count}")
-        if running + count > self._s.max_instances:
-            raise ActorStartFailed(
-                f"{running + count} instances exceed this host's limit of {self._s.max_instances} per actor"
-            )
+        limit = self._s.limits.max_instances
+        if running + count > limit:
+            raise ActorStartFailed(f"{running + count} instances exceed this host's limit of {limit} per actor")
 
     async def _check_policy(self, claims: ActorClaims) -> None:
         if self._ctx.policy is None:
@@ -152,8 +153,8 @@ class ActorManager:
 
     async def _launch(self, compiled: CompiledModule, claims: ActorClaims, image_ref: str, count: int) -> RunningActor:
         ctx, s = self._ctx, self._s
-        router = HostCallRouter(ctx.router, claims.subject, claims.metadata.capabilities)
-        limits = Limits(memory_bytes=s.memory_bytes, deadline_ms=s.deadline_ms, max_instances=count)
+        router = HostCallRouter(ctx.outbound, claims.subject, claims.metadata.capabilities)
+        limits = replace(s.limits, max_instances=count)
         try:
             pool = await ActorPool.start(ctx.runtime, compiled, limits, host_calls=router, name=claims.subject)
         except WasmRuntimeError as exc:
@@ -162,9 +163,9 @@ class ActorManager:
         subject = subjects.actor_rpc(s.lattice, claims.subject)
 
         async def handle(data: bytes) -> bytes:
-            return await ctx.pipeline.handle(actor, data)
+            return await ctx.inbound.handle(actor, data)
 
-        actor.inbox = ActorInbox(ctx.nc, subject, handle, s.inbox, claims.subject)
+        actor.inbox = ActorInbox(ctx.inbound.ctx.nc, subject, handle, s.inbox, claims.subject)
         try:
             await actor.inbox.start(ctx.spawn)
         except Exception as exc:

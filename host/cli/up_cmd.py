@@ -184,7 +184,7 @@ def _outcome(app: Application, state: AppStatus, timeout_s: float) -> str:
 
 
 def _summary(local: Any, app: Application | None, state: AppStatus | None, manifest: Path | None) -> dict[str, Any]:
-    info = local.host.host_info()
+    info = local.host.commands.host_info()
     base = {
         "nats_url": local.nats_url,
         "nats_started": local.nats_started,

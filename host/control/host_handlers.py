@@ -6,6 +6,9 @@ through events. A body whose ``host_id`` names another host is refused.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
 from host.control.routing import Handler, Outcome, Request, actor_id_for, check_host
 from host.control.target import ActorInfo, CommandRejected, ControlTarget, ProviderInfo
 from lattice import keys
@@ -23,6 +26,15 @@ from lattice.control.commands import (
 from lattice.control.replies import ActorDescription, ActorInstance, HostInventory, ProviderDescription
 from lattice.subjects import CtlOp
 
+
+class HostCommand(Protocol):
+    """A command body that may name the host it is for (``""``: whichever host got it)."""
+
+    @property
+    def host_id(self) -> str: ...
+
+
+C = TypeVar("C", bound=HostCommand)
 DEFAULT_SCALE_COUNT = 1  # a scale request without a count (ctl client 0.30+ "unbounded") keeps one instance
 
 
@@ -44,6 +56,12 @@ class HostHandlers:
 
     def __init__(self, target: ControlTarget) -> None:
         self.target = target
+
+    def _mine(self, decode: Callable[[bytes], C], request: Request) -> C:
+        """The decoded command, refused when its body names another host."""
+        cmd = decode(request.data)
+        check_host(cmd.host_id, self.target.host_id)
+        return cmd
 
     def routes(self) -> dict[CtlOp, Handler]:
         return {
@@ -72,36 +90,31 @@ class HostHandlers:
         return Outcome(inventory.encode())
 
     async def launch_actor(self, request: Request) -> Outcome:
-        cmd = LaunchActorCommand.decode(request.data)
-        check_host(cmd.host_id, self.target.host_id)
+        cmd = self._mine(LaunchActorCommand.decode, request)
         await self.target.launch_actor(cmd.actor_ref, cmd.count, cmd.annotations)
         return Outcome.accepted()
 
     async def stop_actor(self, request: Request) -> Outcome:
-        cmd = StopActorCommand.decode(request.data)
-        check_host(cmd.host_id, self.target.host_id)
+        cmd = self._mine(StopActorCommand.decode, request)
         actor_id = actor_id_for(cmd.actor_ref, self.target.actors()) or cmd.actor_ref
         await self.target.stop_actor(actor_id, cmd.count, cmd.annotations)
         return Outcome.accepted()
 
     async def scale_actor(self, request: Request) -> Outcome:
         """``actor_id`` may be absent (ctl client 0.30+): it is resolved from the ref, or passed on as ``""``."""
-        cmd = ScaleActorCommand.decode(request.data)
-        check_host(cmd.host_id, self.target.host_id)
+        cmd = self._mine(ScaleActorCommand.decode, request)
         actor_id = cmd.actor_id or actor_id_for(cmd.actor_ref, self.target.actors())
         count = DEFAULT_SCALE_COUNT if cmd.count is None else cmd.count
         await self.target.scale_actor(actor_id, cmd.actor_ref, count, cmd.annotations)
         return Outcome.accepted()
 
     async def update_actor(self, request: Request) -> Outcome:
-        cmd = UpdateActorCommand.decode(request.data)
-        check_host(cmd.host_id, self.target.host_id)
+        cmd = self._mine(UpdateActorCommand.decode, request)
         await self.target.update_actor(cmd.actor_id, cmd.new_actor_ref, cmd.annotations)
         return Outcome.accepted()
 
     async def launch_provider(self, request: Request) -> Outcome:
-        cmd = LaunchProviderCommand.decode(request.data)
-        check_host(cmd.host_id, self.target.host_id)
+        cmd = self._mine(LaunchProviderCommand.decode, request)
         if self.target.runs_provider(cmd.provider_ref, cmd.link_name):
             raise CommandRejected(
                 f"provider {cmd.provider_ref} with link name {cmd.link_name!r} is already running on this host"
@@ -110,8 +123,7 @@ class HostHandlers:
         return Outcome.accepted()
 
     async def stop_provider(self, request: Request) -> Outcome:
-        cmd = StopProviderCommand.decode(request.data)
-        check_host(cmd.host_id, self.target.host_id)
+        cmd = self._mine(StopProviderCommand.decode, request)
         if not keys.is_public_key(cmd.provider_ref, keys.KeyType.SERVICE):
             raise CommandRejected(f"stop provider needs the provider's public key (V…), got {cmd.provider_ref!r}")
         await self.target.stop_provider(cmd.provider_ref, cmd.link_name, cmd.contract_id)
@@ -119,8 +131,7 @@ class HostHandlers:
 
     async def stop_host(self, request: Request) -> Outcome:
         """Ack first, then begin the graceful stop."""
-        cmd = StopHostCommand.decode(request.data)
-        check_host(cmd.host_id, self.target.host_id)
+        cmd = self._mine(StopHostCommand.decode, request)
 
         async def stop() -> None:
             await self.target.stop_host(cmd.timeout)

@@ -5,7 +5,9 @@ A routing table maps each :class:`CtlOp` to a small handler (lattice-wide ones i
 callback only parses the subject and hands the message to a bounded set of tasks, so a slow command never holds up
 the next message; beyond the bound a request is refused at once ("busy"). Every request that carries a reply subject
 gets a reply: garbage JSON, wrong field types, unknown operations, refusals and host failures all become
-``{"accepted": false, "error": "<message>"}`` — never a traceback. Auction losers stay silent by design.
+``{"accepted": false, "error": "<message>"}`` — never a traceback. A host failure is logged with its traceback and
+answered with a generic message that names only the operation (peers never see the host's internals). Auction losers
+stay silent by design.
 """
 
 from __future__ import annotations
@@ -28,16 +30,13 @@ from lattice.subjects import DEFAULT_CTL_PREFIX, CtlOp, SubjectError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_IN_FLIGHT = 64
-DEFAULT_STOP_GRACE_S = 5.0
-
 
 @dataclass(frozen=True)
 class ServerLimits:
     """``max_in_flight``: requests handled at once; ``stop_grace_s``: how long stop() lets them finish."""
 
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
-    stop_grace_s: float = DEFAULT_STOP_GRACE_S
+    max_in_flight: int = 64
+    stop_grace_s: float = 5.0
 
     def __post_init__(self) -> None:
         if self.max_in_flight < 1 or self.stop_grace_s < 0:
@@ -134,9 +133,9 @@ class ControlServer:
             return await self.routes[parsed.op](Request(parsed.op, parsed.host_id, data))
         except (PayloadError, CommandRejected) as exc:
             return Outcome.refused(str(exc))
-        except Exception as exc:
+        except Exception:  # logged with its traceback here; the caller only learns that the host failed
             log.exception("control request on %s failed", subject)
-            return Outcome.refused(f"internal error while handling {parsed.op.value}: {exc}")
+            return Outcome.refused(f"internal error while handling {parsed.op.value}")
 
     async def _send(self, reply_to: str, body: bytes) -> None:
         if not reply_to:

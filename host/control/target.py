@@ -1,8 +1,9 @@
 """The seam between the control-interface server and the host it steers.
 
 The server (``host/control/server.py``) decodes control requests (docs/protocol.md §5.2), calls one method of a
-:class:`ControlTarget`, and encodes the reply. The host implements the protocol. Commands return quickly with an
-ack; long work (starting actors or providers) runs in the background and reports through events, as OTP does.
+:class:`ControlTarget`, and encodes the reply. :class:`host.commands.HostCommands` implements it. Commands return
+quickly with an ack; long work (starting actors or providers) runs in the background and reports through events, as
+OTP does.
 Raising :class:`CommandRejected` turns into ``{"accepted": false, "error": message}``.
 """
 

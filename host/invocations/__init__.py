@@ -1,5 +1,6 @@
 """Invocations: the inbound pipeline of local actors, their inboxes, and the outbound host-call router."""
 
+from host.invocations.context import InvocationContext
 from host.invocations.errors import ActorFailed, InvocationError, InvocationRejected, RouteError
 from host.invocations.inbound import InboundActor, InboundPipeline
 from host.invocations.inbox import ActorInbox, InboxLimits
@@ -13,6 +14,7 @@ __all__ = [
     "InboundActor",
     "InboundPipeline",
     "InboxLimits",
+    "InvocationContext",
     "InvocationError",
     "InvocationRejected",
     "RouteError",

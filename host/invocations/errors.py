@@ -4,27 +4,28 @@ Tree::
 
     HostError
     └── InvocationError             an invocation cannot be carried out
-        ├── InvocationRejected      an inbound invocation is refused or failed
-        │   └── ActorFailed         the actor itself returned an error (a value, passed on verbatim)
+        ├── ActorFailed             the actor itself returned an error (a value, passed on verbatim)
         └── RouteError              an actor's outbound host call has no permitted target
+
+An inbound invocation that is refused (malformed, forged, not for this actor, missing claim, policy) or fails in the
+host raises :class:`lattice.rpc.InvocationRejected`, the one class hosts and providers share.
 """
 
 from __future__ import annotations
 
 from host.errors import HostError
+from lattice.rpc.errors import InvocationRejected
+
+__all__ = ["ActorFailed", "InvocationError", "InvocationRejected", "RouteError"]
 
 
 class InvocationError(HostError):
     """An invocation cannot be carried out."""
 
 
-class InvocationRejected(InvocationError):
-    """An inbound invocation is refused (malformed, forged, wrong target, missing claim, policy)."""
-
-
 class RouteError(InvocationError):
     """An outbound host call cannot be routed (no link, no claim, unknown alias)."""
 
 
-class ActorFailed(InvocationRejected):
+class ActorFailed(InvocationError):
     """The actor returned an error from ``__guest_call``; its text is the caller's answer."""

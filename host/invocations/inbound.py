@@ -1,7 +1,8 @@
 """The inbound pipeline: one lattice invocation of a local actor, in small steps (docs/protocol.md §4.2–§4.4).
 
-decode → fetch the payload (de-chunk) → anti-forgery → target is this actor → the source's contract is in the
-actor's claims → policy → run in the actor's pool → InvocationResponse (chunked above 900 KiB).
+decode → fetch the payload (de-chunk) → anti-forgery → target is this actor (the checks every lattice member shares,
+:mod:`lattice.rpc.inbound`) → the source's contract is in the actor's claims → policy → run in the actor's pool →
+InvocationResponse (chunked above 900 KiB).
 
 Each step raises :class:`InvocationRejected` with the message the caller will read. :meth:`InboundPipeline.handle`
 turns every outcome into a response: guest errors are values, host faults are a generic message (and a log line).
@@ -10,17 +11,18 @@ turns every outcome into a response: guest errors are values, host faults are a 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from host import events
-from host.invocations.errors import ActorFailed, InvocationRejected
+from host.invocations.context import InvocationContext
+from host.invocations.errors import ActorFailed
 from host.policy import PolicyAction, PolicyClient, PolicyDenied, PolicyEntity
 from host.runtime import DeadlineExceeded, GuestError, GuestTrapped, PoolClosed, WasmRuntimeError
 from host.state import LatticeCache
-from lattice.rpc import ChunkError, RpcClient
-from lattice.wire import ForgedInvocation, Invocation, InvocationResponse, MessageMalformed, antiforgery
+from lattice.rpc import InvocationRejected
+from lattice.rpc.inbound import Recipient, Wording, admit, decode
+from lattice.wire import Invocation, InvocationResponse
 
 INTERNAL_ERROR = "internal host error while handling the invocation"
 MAX_ERROR_CHARS = 1000
@@ -49,31 +51,13 @@ def clean(message: str) -> str:
 
 # --- steps ---------------------------------------------------------------------------------------------------------
 
-
-def decode(data: bytes) -> Invocation:
-    try:
-        return Invocation.decode(data)
-    except MessageMalformed as exc:
-        raise InvocationRejected(f"Failed to deserialize msgpack invocation: {exc}") from None
-
-
-async def fetch_payload(rpc: RpcClient, inv: Invocation) -> bytes:
-    try:
-        return await rpc.receive_payload(inv)
-    except ChunkError as exc:
-        raise InvocationRejected(f"could not fetch the chunked payload: {exc}") from None
-
-
-def verify(inv: Invocation, payload: bytes, cluster_issuers: Collection[str]) -> None:
-    try:
-        antiforgery.validate(inv, cluster_issuers, full_msg=payload)
-    except ForgedInvocation as exc:
-        raise InvocationRejected(f"anti-forgery check failed: {exc}") from None
-
-
-def check_target(inv: Invocation, actor_id: str) -> None:
-    if inv.target.public_key != actor_id:
-        raise InvocationRejected(f"invocation targets {inv.target.public_key[:56]!r}, not actor {actor_id}")
+WORDING = Wording(
+    malformed="Failed to deserialize msgpack invocation: {reason}",
+    payload="could not fetch the chunked payload: {reason}",
+    forged="anti-forgery check failed: {reason}",
+    wrong_key="invocation targets {got!r}, not actor {want}",
+)
+"""OTP's words for the shared checks of :mod:`lattice.rpc.inbound`."""
 
 
 def check_claims(inv: Invocation, caps: Collection[str]) -> None:
@@ -117,19 +101,16 @@ async def run(actor: InboundActor, operation: str, payload: bytes) -> bytes:
 
 @dataclass(frozen=True)
 class InboundPipeline:
-    nc: Any
-    lattice: str
-    host_id: str
-    rpc: RpcClient
-    cache: LatticeCache
-    cluster_issuers: Callable[[], Collection[str]]
-    policy: PolicyClient | None = None
+    """Serves the invocations of every local actor; ``cluster_issuers`` are the keys whose signatures it trusts."""
+
+    ctx: InvocationContext
+    cluster_issuers: Collection[str]
 
     async def handle(self, actor: InboundActor, data: bytes) -> bytes:
         """The encoded InvocationResponse for one message; never raises."""
         inv: Invocation | None = None
         try:
-            inv = decode(data)
+            inv = decode(data, WORDING)
             response = await self._serve(actor, inv)
         except ActorFailed as exc:
             response = InvocationResponse.failure(inv.id if inv else "", str(exc))
@@ -139,25 +120,14 @@ class InboundPipeline:
             log.exception("invocation of %s failed inside the host", actor.public_key)
             response = InvocationResponse.failure(inv.id if inv else "", INTERNAL_ERROR)
         if inv is not None:
-            await self._publish(inv, response)
+            size = inv.content_length if inv.content_length is not None else len(inv.msg)
+            await self.ctx.publish_result(response.ok, inv.origin, inv.target, inv.operation, size)
         return response.encode()
 
     async def _serve(self, actor: InboundActor, inv: Invocation) -> InvocationResponse:
-        payload = await fetch_payload(self.rpc, inv)
-        verify(inv, payload, self.cluster_issuers())
-        check_target(inv, actor.public_key)
+        ctx = self.ctx
+        payload = await admit(inv, ctx.rpc, self.cluster_issuers, Recipient(actor.public_key), WORDING)
         check_claims(inv, actor.caps)
-        await check_policy(self.policy, self.cache, inv, actor.public_key)
+        await check_policy(ctx.policy, ctx.cache, inv, actor.public_key)
         result = await run(actor, inv.operation, payload)
-        return await self.rpc.make_response(inv.id, result)
-
-    async def _publish(self, inv: Invocation, response: InvocationResponse) -> None:
-        event = events.invocation_result(
-            self.host_id,
-            succeeded=response.ok,
-            source=inv.origin,
-            dest=inv.target,
-            operation=inv.operation,
-            size=inv.content_length if inv.content_length is not None else len(inv.msg),
-        )
-        await events.publish_rpc(self.nc, self.lattice, event)
+        return await ctx.rpc.make_response(inv.id, result)

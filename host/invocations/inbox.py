@@ -21,7 +21,8 @@ DEFAULT_DRAIN_TIMEOUT_S = 10.0
 log = logging.getLogger(__name__)
 
 Handler = Callable[[bytes], Awaitable[bytes]]
-Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None]"]
+Spawn = Callable[[Coroutine[Any, Any, None], str], "asyncio.Task[None]"]
+"""Starts a named background task (:meth:`host.tasks.TaskScope.spawn`)."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class ActorInbox:
 
     async def start(self, spawn: Spawn) -> None:
         """Start the workers, then subscribe (queue group = the subject, as OTP does)."""
-        self._workers = [spawn(self._work()) for _ in range(self.limits.workers)]
+        self._workers = [spawn(self._work(), f"inbox worker of {self.name}") for _ in range(self.limits.workers)]
         self._sub = await self._nc.subscribe(self.subject, queue=self.subject, cb=self._enqueue)
 
     @property

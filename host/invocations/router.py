@@ -14,15 +14,14 @@ import logging
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
 
-from host import builtins, events
+from host import builtins
+from host.invocations.context import InvocationContext
 from host.invocations.errors import RouteError
 from host.invocations.routing import missing_claim, resolve
-from host.policy import PolicyAction, PolicyClient, PolicyDenied, PolicyEntity
+from host.policy import PolicyAction, PolicyDenied, PolicyEntity
 from host.runtime import HostCallFailed
-from host.state import LatticeCache
-from lattice.rpc import CHUNK_THRESHOLD_BYTES, RemoteError, RpcClient, RpcError, RpcTimeout
+from lattice.rpc import CHUNK_THRESHOLD_BYTES, RemoteError, RpcError, RpcTimeout
 from lattice.rpc.chunks import CHUNK_EXTRA_TIMEOUT_S
 from lattice.wire import WasmCloudEntity
 
@@ -35,17 +34,18 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RouterContext:
-    """What every actor's router shares on one host."""
+    """What every actor's router shares on one host: the invocation context, the event loop that serves it (and
+    its thread, on which guests must never call out), and how long a host call may take."""
 
+    shared: InvocationContext
     loop: asyncio.AbstractEventLoop
     loop_thread: int
-    nc: Any
-    lattice: str
-    host_id: str
-    cache: LatticeCache
-    rpc: RpcClient
-    policy: PolicyClient | None
     timeout_ms: int
+
+    @classmethod
+    def here(cls, shared: InvocationContext, timeout_ms: int) -> RouterContext:
+        """Serve host calls on the running event loop."""
+        return cls(shared, asyncio.get_running_loop(), threading.get_ident(), timeout_ms)
 
 
 class HostCallRouter:
@@ -84,37 +84,29 @@ class HostCallRouter:
 
     async def route(self, binding: str, namespace: str, operation: str, payload: bytes) -> bytes:
         """Resolve, check policy, call, publish the result event (runs on the event loop)."""
-        ctx = self._ctx
+        shared = self._ctx.shared
         try:
-            target = resolve(ctx.cache, ctx.lattice, self.actor_id, self.caps, binding, namespace)
+            target = resolve(shared.cache, shared.lattice, self.actor_id, self.caps, binding, namespace)
         except RouteError as exc:
             raise HostCallFailed(str(exc)) from None
         origin = WasmCloudEntity.actor(self.actor_id)
         try:
             await self._check_policy(target)
-            result = await ctx.rpc.call(origin, target, operation, payload, timeout_ms=ctx.timeout_ms)
+            result = await shared.rpc.call(origin, target, operation, payload, timeout_ms=self._ctx.timeout_ms)
         except (PolicyDenied, RpcError) as exc:
-            await self._publish(False, origin, target, operation, len(payload))
+            await shared.publish_result(False, origin, target, operation, len(payload))
             raise HostCallFailed(_rpc_message(exc)) from None
-        await self._publish(True, origin, target, operation, len(payload))
+        await shared.publish_result(True, origin, target, operation, len(payload))
         return result
 
     async def _check_policy(self, target: WasmCloudEntity) -> None:
-        policy = self._ctx.policy
+        policy = self._ctx.shared.policy
         if policy is None:
             return
-        record = self._ctx.cache.claims(target.public_key) or {}
+        record = self._ctx.shared.cache.claims(target.public_key) or {}
         source = PolicyEntity(self.actor_id, capabilities=tuple(sorted(self.caps)))
         dest = PolicyEntity(target.public_key, target.contract_id, target.link_name, issuer=record.get("iss", ""))
         await policy.check(PolicyAction.PERFORM_INVOCATION, source, dest)
-
-    async def _publish(
-        self, ok: bool, origin: WasmCloudEntity, target: WasmCloudEntity, operation: str, size: int
-    ) -> None:
-        event = events.invocation_result(
-            self._ctx.host_id, succeeded=ok, source=origin, dest=target, operation=operation, size=size
-        )
-        await events.publish_rpc(self._ctx.nc, self._ctx.lattice, event)
 
 
 def _rpc_message(exc: Exception) -> str:

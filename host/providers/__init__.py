@@ -2,15 +2,18 @@
 on stdin, watch their health, restart them with backoff, and stop them (docs/protocol.md §8)."""
 
 from host.providers.errors import ProviderNotRunning, ProviderStartFailed, ProviderSupervisorError
-from host.providers.hostdata import HostDataNats
-from host.providers.supervisor import ProviderSupervisor
+from host.providers.hostdata import HostDataNats, HostIdentity
+from host.providers.supervisor import ProviderSources, ProviderSupervisor, SupervisorHooks
 from host.providers.timings import SupervisorTimings
 
 __all__ = [
     "HostDataNats",
+    "HostIdentity",
     "ProviderNotRunning",
+    "ProviderSources",
     "ProviderStartFailed",
     "ProviderSupervisor",
     "ProviderSupervisorError",
+    "SupervisorHooks",
     "SupervisorTimings",
 ]

@@ -1,6 +1,6 @@
 """One provider OS process: spawned in its own session with HostData on stdin (then stdin is closed, as the Rust
 host does), its stdout/stderr logged line by line as ``[provider {key} {link}] …`` with a tail kept for error
-messages, and killed as a process group."""
+messages, and killed as a process group. The tasks that read its output run in the supervisor's task scope."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import logging
 import os
 import signal
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Any
 
 from host.config import ENV_VARS
 from host.providers.errors import ProviderStartFailed
@@ -21,6 +22,9 @@ MAX_LINE = 64 * 1024
 HOST_DATA_ENV = "WASMCLOUD_HOST_DATA"
 
 log = logging.getLogger("host.providers.output")
+
+Spawn = Callable[[Coroutine[Any, Any, None], str], "asyncio.Task[None]"]
+"""Starts a named background task (:meth:`host.tasks.TaskScope.spawn`)."""
 
 
 def describe_exit(code: int) -> str:
@@ -42,17 +46,18 @@ def child_env(base: Mapping[str, str]) -> dict[str, str]:
 
 
 class ProviderProcess:
-    def __init__(self, proc: asyncio.subprocess.Process, prefix: str, tail_lines: int = DEFAULT_TAIL_LINES) -> None:
+    def __init__(
+        self, proc: asyncio.subprocess.Process, prefix: str, spawn: Spawn, tail_lines: int = DEFAULT_TAIL_LINES
+    ) -> None:
         self.proc = proc
         self.prefix = prefix
         self.tail: deque[str] = deque(maxlen=tail_lines)
         self.started_at = asyncio.get_running_loop().time()
-        self._pumps = [
-            asyncio.create_task(self._pump(stream)) for stream in (proc.stdout, proc.stderr) if stream is not None
-        ]
+        streams = [stream for stream in (proc.stdout, proc.stderr) if stream is not None]
+        self._pumps = [spawn(self._pump(stream), f"output of {prefix}") for stream in streams]
 
     @classmethod
-    async def spawn(cls, argv: Sequence[str], host_data: HostData, prefix: str) -> ProviderProcess:
+    async def spawn(cls, argv: Sequence[str], host_data: HostData, prefix: str, spawn: Spawn) -> ProviderProcess:
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv,
@@ -65,7 +70,7 @@ class ProviderProcess:
             )
         except OSError as exc:
             raise ProviderStartFailed(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
-        process = cls(proc, prefix)
+        process = cls(proc, prefix, spawn)
         assert proc.stdin is not None
         try:
             proc.stdin.write(host_data.encode_line())

@@ -5,6 +5,9 @@
 ``provider_start_failed`` and raises :class:`ProviderStartFailed`. A provider that exits unexpectedly is reported
 (``provider_stopped`` with the exit reason) and restarted with exponential backoff, with its current links in the new
 HostData. ``stop`` asks the provider to shut down (JSON ``{"host_id"}``), then kills its process group.
+
+The supervisor is an async context manager: its watch tasks and the processes' output pumps live in its own
+:class:`host.tasks.TaskScope`, and leaving it stops every provider it still runs.
 """
 
 from __future__ import annotations
@@ -14,18 +17,20 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from host.control.target import ProviderInfo
 from host.providers import events
 from host.providers.errors import ProviderNotRunning, ProviderStartFailed
-from host.providers.hostdata import HostDataNats, HostIdentity, build_host_data
+from host.providers.hostdata import HostIdentity, build_host_data
 from host.providers.process import ProviderProcess, describe_exit
 from host.providers.refs import ResolvedProvider, resolve
 from host.providers.timings import DEFAULT_TIMINGS, Backoff, SupervisorTimings
+from host.tasks import TaskScope
 from lattice import subjects
 from lattice.claims import ProviderClaims
 from lattice.subjects import ProviderChannel
@@ -37,6 +42,27 @@ StoreClaims = Callable[[ProviderClaims], Awaitable[None]]
 STOP_REASON_NORMAL = "normal"
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SupervisorHooks:
+    """What the supervisor asks of its host: publish an event, the links a provider starts with, store its claims."""
+
+    publish_event: PublishEvent
+    links_for: LinksFor
+    store_claims: StoreClaims
+
+
+@dataclass(frozen=True)
+class ProviderSources:
+    """Where provider references resolve: PAR binaries are unpacked under ``state_dir``; file refs need permission."""
+
+    state_dir: Path
+    allow_file_load: bool = False
+
+    def resolve(self, ref: str, link_name: str) -> ResolvedProvider:
+        """What to run for ``ref`` (blocking file I/O: call it in a thread)."""
+        return resolve(ref, link_name, self.state_dir, self.allow_file_load)
 
 
 @dataclass
@@ -80,37 +106,36 @@ class Running:
 
 
 class ProviderSupervisor:
+    """See the module docstring. ``nc`` asks providers for their health and to shut down."""
+
     def __init__(
         self,
-        *,
         nc: Any,
-        host_id: str,
-        lattice: str,
-        cluster_seed: str,
-        cluster_issuers: Sequence[str],
-        rpc_timeout_ms: int,
-        provider_nats: HostDataNats,
-        js_domain: str | None,
-        publish_event: PublishEvent,
-        links_for: LinksFor,
-        store_claims: StoreClaims,
-        state_dir: Path,
-        allow_file_load: bool,
+        host: HostIdentity,
+        hooks: SupervisorHooks,
+        sources: ProviderSources,
         timings: SupervisorTimings = DEFAULT_TIMINGS,
-        log_level: str = "info",
     ) -> None:
         self._nc = nc
-        self.host = HostIdentity(
-            host_id, lattice, cluster_seed, tuple(cluster_issuers), rpc_timeout_ms, provider_nats, js_domain, log_level
-        )
-        self._publish = publish_event
-        self._links_for = links_for
-        self._store_claims = store_claims
-        self.state_dir = state_dir
-        self.allow_file_load = allow_file_load
+        self.host = host
+        self._hooks = hooks
+        self.sources = sources
         self.timings = timings
+        self._tasks = TaskScope("provider supervisor")
         self._running: dict[tuple[str, str], Running] = {}
         self._starting: set[tuple[str, str]] = set()
+
+    async def __aenter__(self) -> Self:
+        await self._tasks.__aenter__()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            await self.stop_all()
+        finally:
+            await self._tasks.__aexit__(exc_type, exc, tb)
 
     # --- queries --------------------------------------------------------------------------------------------------
 
@@ -147,7 +172,7 @@ class ProviderSupervisor:
     ) -> ProviderInfo:
         if self.runs(ref, link_name):
             raise ProviderStartFailed(f"provider {ref} with link name {link_name!r} already runs on this host")
-        resolved = await asyncio.to_thread(resolve, ref, link_name, self.state_dir, self.allow_file_load)
+        resolved = await asyncio.to_thread(self.sources.resolve, ref, link_name)
         key = (resolved.public_key, link_name)
         if key in self._running or key in self._starting:
             raise ProviderStartFailed(
@@ -164,12 +189,12 @@ class ProviderSupervisor:
         )
         self._running[key] = running
         try:
-            await self._store_claims(resolved.claims)
+            await self._hooks.store_claims(resolved.claims)
         except Exception:  # the provider runs; the lattice just lacks its claims until the next start
             log.exception("%s could not store its claims", running.prefix)
         running.tasks = [
-            asyncio.create_task(self._supervise(running)),
-            asyncio.create_task(self._health_loop(running)),
+            self._tasks.spawn(self._supervise(running), f"supervision of {running.prefix}"),
+            self._tasks.spawn(self._health_loop(running), f"health checks of {running.prefix}"),
         ]
         await self._emit_started(running)
         log.info("%s started (pid %d)", running.prefix, process.pid)
@@ -179,10 +204,10 @@ class ProviderSupervisor:
         self, resolved: ResolvedProvider, link_name: str, instance_id: str, config_json: str | None
     ) -> ProviderProcess:
         """Spawn with current links in HostData and wait for the first health answer; kill it on failure."""
-        links = self._links_for(resolved.public_key, link_name)
+        links = self._hooks.links_for(resolved.public_key, link_name)
         host_data = build_host_data(self.host, resolved.public_key, link_name, instance_id, links, config_json)
         prefix = f"[provider {resolved.public_key} {link_name}]"
-        process = await ProviderProcess.spawn(resolved.argv, host_data, prefix)
+        process = await ProviderProcess.spawn(resolved.argv, host_data, prefix, self._tasks.spawn)
         try:
             await self._await_ready(process, resolved.public_key, link_name)
         except BaseException:
@@ -299,7 +324,7 @@ class ProviderSupervisor:
 
     async def _emit(self, name: str, data: dict[str, Any]) -> None:
         try:
-            await self._publish(name, data)
+            await self._hooks.publish_event(name, data)
         except Exception:
             log.exception("could not publish %s", name)
 

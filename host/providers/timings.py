@@ -4,31 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-DEFAULT_HEALTH_FIRST_S = 5.0
-DEFAULT_HEALTH_INTERVAL_S = 30.0
-DEFAULT_START_TIMEOUT_S = 15.0
-DEFAULT_READY_POLL_S = 0.1
-DEFAULT_SHUTDOWN_REQUEST_S = 2.0
-DEFAULT_EXIT_GRACE_S = 3.0
-DEFAULT_BACKOFF_FIRST_S = 0.5
-DEFAULT_BACKOFF_MAX_S = 30.0
-DEFAULT_BACKOFF_RESET_AFTER_S = 60.0
-
 
 @dataclass(frozen=True)
 class SupervisorTimings:
-    health_first_s: float = DEFAULT_HEALTH_FIRST_S
-    health_interval_s: float = DEFAULT_HEALTH_INTERVAL_S
-    start_timeout_s: float = DEFAULT_START_TIMEOUT_S
-    ready_poll_s: float = DEFAULT_READY_POLL_S
-    shutdown_request_s: float = DEFAULT_SHUTDOWN_REQUEST_S
-    exit_grace_s: float = DEFAULT_EXIT_GRACE_S
-    backoff_first_s: float = DEFAULT_BACKOFF_FIRST_S
-    backoff_max_s: float = DEFAULT_BACKOFF_MAX_S
-    backoff_reset_after_s: float = DEFAULT_BACKOFF_RESET_AFTER_S
+    """Seconds: first health check after start, then every ``health_interval_s``; ready within
+    ``start_timeout_s`` (polled every ``ready_poll_s``); a stop asks for ``shutdown_request_s``, then waits
+    ``exit_grace_s`` before the kill; restarts wait ``backoff_first_s``, doubling up to ``backoff_max_s``, back to
+    the first delay after a run of ``backoff_reset_after_s``."""
+
+    health_first_s: float = 5.0
+    health_interval_s: float = 30.0
+    start_timeout_s: float = 15.0
+    ready_poll_s: float = 0.1
+    shutdown_request_s: float = 2.0
+    exit_grace_s: float = 3.0
+    backoff_first_s: float = 0.5
+    backoff_max_s: float = 30.0
+    backoff_reset_after_s: float = 60.0
 
 
 DEFAULT_TIMINGS = SupervisorTimings()
+"""The protocol's defaults (docs/protocol.md §8)."""
 
 
 class Backoff:

@@ -22,6 +22,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from typing import Required, TypedDict, Unpack
 
 from host.runtime.abi import HostCallHandler, Log
 from host.runtime.engine import Runtime
@@ -32,6 +33,7 @@ from host.runtime.limits import Limits
 from host.runtime.module import CompiledModule
 
 GUEST_LOGGER = "host.runtime.guest"
+DEFAULT_POOL_NAME = "actor"
 
 _Job = tuple["_Mailbox", "asyncio.Future[bytes]", str, bytes]
 
@@ -46,6 +48,15 @@ def default_log(name: str) -> Log:
     return log
 
 
+class PoolOptions(TypedDict, total=False):
+    """How a pool talks to its host: ``host_calls`` serves the guests' ``__host_call``; ``log`` takes their
+    ``__console_log`` lines (default: the ``host.runtime.guest`` logger); ``name`` tags logs, threads and errors."""
+
+    host_calls: Required[HostCallHandler]
+    log: Log | None
+    name: str
+
+
 class ActorPool:
     """Instances of one module for one actor (see the module docstring).
 
@@ -54,46 +65,31 @@ class ActorPool:
     """
 
     def __init__(
-        self,
-        runtime: Runtime,
-        module: CompiledModule,
-        limits: Limits | None = None,
-        *,
-        host_calls: HostCallHandler,
-        log: Log | None = None,
-        name: str = "actor",
+        self, runtime: Runtime, module: CompiledModule, limits: Limits | None = None, **options: Unpack[PoolOptions]
     ) -> None:
         runtime.check_open()
         _check_owner(runtime, module)
-        self.name = name
+        self.name = options.get("name", DEFAULT_POOL_NAME)
         self.limits = limits or Limits()
         self._runtime = runtime
-        self._host_calls = host_calls
-        self._log = log or default_log(name)
+        self._host_calls = options["host_calls"]
+        self._log = options.get("log") or default_log(self.name)
         self._lock = threading.Lock()
         self._gate = Gate(self.limits.max_instances)
         self._module = module
         self._idle: list[Instance] = []
         self._live = 0
         self._closed = False
-        self._workers = _Workers(name, self._run_job)
+        self._workers = _Workers(self.name, self._run_job)
         self._mailbox: _Mailbox | None = None
         self._idle.append(self._instantiate(module))
 
     @classmethod
     async def start(
-        cls,
-        runtime: Runtime,
-        module: CompiledModule,
-        limits: Limits | None = None,
-        *,
-        host_calls: HostCallHandler,
-        log: Log | None = None,
-        name: str = "actor",
+        cls, runtime: Runtime, module: CompiledModule, limits: Limits | None = None, **options: Unpack[PoolOptions]
     ) -> ActorPool:
         """Construct the pool on a worker thread (the first instantiation runs guest init code)."""
-        build = functools.partial(cls, runtime, module, limits, host_calls=host_calls, log=log, name=name)
-        return await runtime.run(build)
+        return await runtime.run(functools.partial(cls, runtime, module, limits, **options))
 
     @property
     def module(self) -> CompiledModule:

@@ -18,11 +18,11 @@ from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import entry_points
 
 from lattice import __version__
-from lattice.cli import app_cmd, call_cmd, claims_cmd, ctl_cmd, events_cmd, keys_cmd, output, par_cmd
+from lattice.cli import app_cmd, call_cmd, claims_cmd, ctl_cmd, events_cmd, keys_cmd, output, par_cmd, registry_cmd
 from lattice.cli.output import CliError
 from lattice.errors import LatticeError
 
-COMMAND_MODULES = [keys_cmd, claims_cmd, par_cmd, ctl_cmd, call_cmd, events_cmd, app_cmd]
+COMMAND_MODULES = [keys_cmd, claims_cmd, ctl_cmd, call_cmd, events_cmd, app_cmd, par_cmd, registry_cmd]
 COMMAND_GROUP = "wasmlattice.cli"
 VERBOSE_HELP = "log debug output to stderr"
 

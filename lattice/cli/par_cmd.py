@@ -1,106 +1,153 @@
-"""``lattice par``: package a provider as a signed provider archive (PAR), and inspect one.
-
-A PAR (docs/protocol.md §8.1) is a tar of ``claims.jwt`` (signed by an account, subject the provider's ``V…``
-key, with the SHA-256 of each binary) and one ``{target}.bin`` per platform. Any executable works as the binary: a
-native program, or a Python provider packed with ``python -m zipapp`` behind a ``#!`` line (docs/providers.md).
-"""
+"""``lattice par``: make and inspect provider archives (signed claims, one binary per target, ``target_hashes``)."""
 
 from __future__ import annotations
 
 import argparse
 import re
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from lattice import keys
 from lattice.claims import ProviderMetadata
 from lattice.cli import output
 from lattice.cli.keyfiles import keys_dir, load_key, write_seed
 from lattice.cli.output import CliError
-from lattice.provider import ProviderError
-from lattice.provider.par import create_par, native_target, read_par
+from lattice.provider.errors import ProviderArchiveError
+from lattice.provider.par import ProviderArchive, create_par, read_par, sha256_upper
+from lattice.provider.pypar import check_imports, is_python_target, pack_python, read_manifest, select_target
+
+
+def _target_file(text: str) -> tuple[str, Path]:
+    target, sep, path = text.partition("=")
+    if not sep or not target.strip() or not path.strip():
+        raise argparse.ArgumentTypeError(f"expected TARGET=FILE (e.g. x86_64-linux=./provider), got {text!r}")
+    return target.strip(), Path(path.strip())
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = sub.add_parser("par", help="package a provider as a signed provider archive (.par.gz), inspect one")
+    parser = sub.add_parser("par", help="make and inspect provider archives (.par.gz)")
     cmds = parser.add_subparsers(dest="par_cmd", required=True, metavar="COMMAND")
-    create = cmds.add_parser("create", help="sign claims for an executable and pack them as a provider archive")
-    create.add_argument("binary", type=Path, help="the provider executable for --target")
-    create.add_argument("--issuer", required=True, help="account seed (SA…) or a file holding it")
-    create.add_argument(
-        "--subject",
-        help="service seed (SV…) or file: the provider's key; default: NAME_provider.nk in the keys dir, made once",
-    )
-    create.add_argument("--name", required=True, help="the provider's name")
-    create.add_argument("--contract", required=True, help="the contract id it serves, e.g. example:greeter")
-    create.add_argument("--vendor", default="", help="vendor name")
-    create.add_argument("--rev", type=int, default=1, help="revision (default 1)")
-    create.add_argument("--ver", default="0.1.0", help="human-readable version (default 0.1.0)")
-    create.add_argument("--target", default=native_target(), help=f"platform of the binary (default {native_target()})")
-    create.add_argument("-o", "--output", type=Path, help="output file (default NAME.par.gz)")
-    create.add_argument("--json", action="store_true", help="print JSON")
+    create = cmds.add_parser("create", help="pack provider binaries or a Python provider into a signed archive")
+    add = create.add_argument
+    add("--issuer", required=True, help="account seed (SA…) or a file holding it")
+    add("--subject", help="provider seed (SV…) or file; default: a new key saved in the keys directory")
+    add("--name", required=True, help="the provider's name")
+    add("--capid", required=True, help="the capability contract it implements, e.g. wasmcloud:keyvalue")
+    add("--vendor", default="", help="who made it")
+    add("--rev", type=int, help="revision number")
+    add("--ver", help="human-readable version, e.g. 0.1.0")
+    add("--binary", type=_target_file, action="append", default=[], help="TARGET=FILE, e.g. x86_64-linux=./kv (repeat)")
+    add("--python", metavar="MODULE", help="pack the Python provider run as `python -m MODULE` with what it imports")
+    add("--path", action="append", default=[], help="with --python: a directory to find MODULE in (repeat)")
+    add("--include", action="append", default=[], help="with --python: a package it imports dynamically (repeat)")
+    add("--exclude", action="append", default=[], help="with --python: a package to leave out (repeat)")
+    add("--no-check", action="store_true", help="with --python: skip importing MODULE from the packed environment")
+    add("-o", "--output", type=Path, help="output file (default: NAME.par.gz)")
+    add("--json", action="store_true", help="print JSON")
     create.set_defaults(func=cmd_create)
-    inspect = cmds.add_parser("inspect", help="show an archive's claims and targets, checking signature and hashes")
+    inspect = cmds.add_parser("inspect", help="show an archive's claims and targets; verifies signature and hashes")
     inspect.add_argument("archive", type=Path)
     inspect.add_argument("--json", action="store_true", help="print JSON")
     inspect.set_defaults(func=cmd_inspect)
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", name.lower()).strip("_") or "provider"
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-def _subject(args: argparse.Namespace) -> keys.KeyPair:
-    if args.subject:
-        return load_key(args.subject, keys.KeyType.SERVICE, "--subject")
-    kept = keys_dir() / f"{_slug(args.name)}_provider.nk"
-    if kept.is_file():
-        return load_key(str(kept), keys.KeyType.SERVICE, str(kept))
-    pair = keys.KeyPair.create(keys.KeyType.SERVICE)
-    output.progress(f"new provider key {pair.public_key} saved to {write_seed(kept, pair)} (kept for rebuilds)")
-    return pair
+def _binaries(args: argparse.Namespace) -> dict[str, bytes]:
+    found: dict[str, bytes] = {}
+    for target, path in args.binary:
+        if target in found:
+            raise CliError(f"target {target} is given twice", output.EXIT_USAGE)
+        found[target] = _read(path)
+    if args.python:
+        output.progress(f"packing {args.python} and the packages it imports …")
+        try:
+            payload = pack_python(args.python, path=args.path, include=args.include, exclude=args.exclude)
+            if not args.no_check:
+                with tempfile.TemporaryDirectory(prefix="lattice-par-") as scratch:
+                    check_imports(payload.data, Path(scratch))
+        except ProviderArchiveError as exc:
+            raise CliError(f"cannot pack {args.python}: {exc}") from exc
+        if payload.target in found:
+            raise CliError(f"target {payload.target} is given twice", output.EXIT_USAGE)
+        found[payload.target] = payload.data
+    if not found:
+        raise CliError("nothing to pack: give --binary TARGET=FILE and/or --python MODULE", output.EXIT_USAGE)
+    return found
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    try:
-        binary = args.binary.read_bytes()
-    except OSError as exc:
-        raise CliError(f"cannot read {args.binary}: {exc.strerror or exc}") from exc
     issuer = load_key(args.issuer, keys.KeyType.ACCOUNT, "--issuer")
-    subject = _subject(args)
-    meta = ProviderMetadata(name=args.name, capid=args.contract, vendor=args.vendor, rev=args.rev, ver=args.ver)
-    archive = create_par({args.target: binary}, issuer, subject.public_key, meta)
-    out = args.output or Path(f"{_slug(args.name)}.par.gz")
+    subject = load_key(args.subject, keys.KeyType.SERVICE, "--subject") if args.subject else None
+    new_key_file = None
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", args.name.lower())
+    if subject is None:
+        subject = keys.KeyPair.create(keys.KeyType.SERVICE)
+        new_key_file = keys_dir() / f"{slug}_provider.nk"
+        if new_key_file.exists():
+            raise CliError(f"{new_key_file} already exists: pass it as --subject, or choose another --name")
+    binaries = _binaries(args)
+    meta = ProviderMetadata(name=args.name, capid=args.capid, vendor=args.vendor, rev=args.rev, ver=args.ver)
+    data = create_par(binaries, issuer, subject.public_key, meta)
+    out = args.output or Path(f"{slug}.par.gz")
     try:
-        out.write_bytes(archive)
+        out.write_bytes(data)
     except OSError as exc:
         raise CliError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    if new_key_file is not None:
+        output.progress(f"new provider key saved to {write_seed(new_key_file, subject)}")
     if args.json:
-        output.emit_json({"output": str(out), "public_key": subject.public_key, "contract_id": args.contract})
+        output.emit_json({"output": str(out), "public_key": subject.public_key, "targets": sorted(binaries)})
     else:
-        print(f"packed {out} as provider {subject.public_key} ({args.contract}, {args.target})")
+        print(f"wrote {out} ({len(data)} bytes) for {subject.public_key}, targets: {', '.join(sorted(binaries))}")
     return output.EXIT_OK
+
+
+def _targets(archive: ProviderArchive) -> list[dict[str, Any]]:
+    rows = []
+    for target, body in sorted(archive.binaries.items()):
+        row: dict[str, Any] = {"target": target, "size": len(body), "sha256": sha256_upper(body)}
+        if is_python_target(target):
+            row["python_module"] = read_manifest(body)["module"]
+        rows.append(row)
+    return rows
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
     try:
-        archive = read_par(args.archive.read_bytes())
-    except OSError as exc:
-        raise CliError(f"cannot read {args.archive}: {exc.strerror or exc}") from exc
-    except ProviderError as exc:
+        archive = read_par(_read(args.archive))
+    except ProviderArchiveError as exc:
         raise CliError(f"{args.archive}: {exc}") from exc
+    try:
+        runs: str | None = select_target(archive)
+    except ProviderArchiveError:
+        runs = None
     claims, meta = archive.claims, archive.claims.metadata
-    found = {
-        "public_key": claims.subject,
-        "issuer": claims.issuer,
-        "name": meta.name,
-        "contract_id": meta.capid,
-        "vendor": meta.vendor,
-        "rev": meta.rev,
-        "ver": meta.ver,
-        "targets": sorted(archive.binaries),
-    }
+    targets = _targets(archive)
     if args.json:
-        output.emit_json(found)
-    else:
-        output.fields({k.replace("_", " "): v if not isinstance(v, list) else ", ".join(v) for k, v in found.items()})
+        output.emit_json({"claims": claims.to_json(), "targets": targets, "this_host_runs": runs, "valid": True})
+        return output.EXIT_OK
+    output.fields(
+        {
+            "Account": claims.issuer,
+            "Provider": claims.subject,
+            "Name": meta.name or "",
+            "Contract": meta.capid,
+            "Vendor": meta.vendor or "",
+            "Version": f"{meta.ver or '-'} (rev {meta.rev if meta.rev is not None else '-'})",
+            "This host runs": runs or "(no target for this platform)",
+            "Checks": "signature, times and every target hash ok",
+        }
+    )
+    print()
+    output.table(
+        ["TARGET", "SIZE", "SHA-256", "PYTHON MODULE"],
+        [[t["target"], t["size"], t["sha256"][:16] + "…", t.get("python_module", "")] for t in targets],
+    )
     return output.EXIT_OK

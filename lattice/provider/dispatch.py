@@ -1,4 +1,5 @@
-"""The inbound invocation pipeline: decode → fetch payload → anti-forgery → target → link → handler → reply.
+"""The inbound pipeline of a provider: the shared checks (decode → fetch payload → anti-forgery → recipient, from
+:mod:`lattice.rpc.inbound`), then link → handler → reply.
 
 Every step either passes the invocation on or produces the error reply; :meth:`Dispatcher.answer` never raises
 (besides cancellation), so every request gets an :class:`InvocationResponse`.
@@ -9,32 +10,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from lattice.provider.errors import BadPayload, InvocationRejected, ProviderError, UnknownOperation, UnlinkedActor
+from lattice.provider.errors import BadPayload, ProviderError, UnknownOperation, UnlinkedActor
 from lattice.provider.operation import Operation
 from lattice.provider.provider import Provider
-from lattice.rpc import RpcError
-from lattice.wire import ForgedInvocation, Invocation, InvocationResponse, MessageMalformed, WrongTarget, antiforgery
-from lattice.wire.codec import unpack
+from lattice.rpc import InvocationRejected, RpcError
+from lattice.rpc.inbound import Recipient, Wording, admit, decode, invocation_id_of
+from lattice.wire import Invocation, InvocationResponse, MessageMalformed
 
 log = logging.getLogger(__name__)
 UNLINKED_ACTOR = "unlinked actor"
+WORDING = Wording(
+    malformed="malformed invocation: {reason}", wrong_key="invocation is for {got:.12}…, not this provider"
+)
+"""wasmbus-rpc's words: the check's own message, a prefix only for an undecodable invocation."""
 
-
-def invocation_id_of(data: bytes) -> str:
-    """The ``id`` of a raw invocation, or "" when it cannot be read (for error replies before decoding)."""
-    try:
-        body = unpack(data)
-    except MessageMalformed:
-        return ""
-    value = body.get("id") if isinstance(body, dict) else None
-    return value if isinstance(value, str) else ""
-
-
-def check_target(provider: Provider, inv: Invocation) -> None:
-    if inv.target.public_key != provider.provider_key:
-        raise WrongTarget(f"invocation is for {inv.target.public_key[:12]}…, not this provider")
-    if inv.target.link_name and inv.target.link_name != provider.link_name:
-        raise WrongTarget(f"invocation is for link name {inv.target.link_name!r}, not {provider.link_name!r}")
+__all__ = ["Dispatcher", "check_linked", "decode_payload", "find_operation", "invocation_id_of"]
 
 
 def check_linked(provider: Provider, inv: Invocation) -> None:
@@ -64,12 +54,12 @@ class Dispatcher:
 
     async def answer(self, data: bytes) -> InvocationResponse:
         try:
-            inv = Invocation.decode(data)
-        except MessageMalformed as exc:
-            return InvocationResponse.failure(invocation_id_of(data), f"malformed invocation: {exc}")
+            inv = decode(data, WORDING)
+        except InvocationRejected as exc:
+            return InvocationResponse.failure(invocation_id_of(data), str(exc))
         try:
             result = await self._serve(inv)
-        except (InvocationRejected, ForgedInvocation) as exc:
+        except InvocationRejected as exc:
             log.debug("invocation %s rejected: %s", inv.id, exc)
             return InvocationResponse.failure(inv.id, str(exc))
         except (ProviderError, RpcError) as exc:
@@ -81,9 +71,8 @@ class Dispatcher:
 
     async def _serve(self, inv: Invocation) -> bytes:
         provider = self.provider
-        payload = await provider.ctx.rpc.receive_payload(inv)
-        antiforgery.validate(inv, provider.host_data.cluster_issuers, full_msg=payload)
-        check_target(provider, inv)
+        recipient = Recipient(provider.provider_key, provider.link_name)
+        payload = await admit(inv, provider.ctx.rpc, provider.host_data.cluster_issuers, recipient, WORDING)
         check_linked(provider, inv)
         op = find_operation(provider, inv.operation)
         arg = decode_payload(op, payload)

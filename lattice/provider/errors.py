@@ -2,6 +2,8 @@
 
 A handler raises one of these to answer an invocation with a clean error string; anything else a handler raises is
 reported to the caller as an internal error of the operation (and logged with its traceback by the provider).
+An invocation refused before any handler runs raises :class:`lattice.rpc.InvocationRejected`, the one class hosts and
+providers share; the three refusals of a provider's own are also instances of it.
 
 Tree::
 
@@ -9,10 +11,9 @@ Tree::
     └── ProviderError                  a capability provider cannot do what was asked
         ├── ProviderConfigError        host data, flags, settings or link values are unusable
         ├── ProviderDefinitionError    a Provider subclass is declared wrongly (bad @operation signature …)
-        ├── InvocationRejected         an invocation is refused before any handler runs
-        │   ├── UnlinkedActor          the origin actor has no link to this provider and link name
-        │   ├── UnknownOperation       no handler for the operation
-        │   └── BadPayload             the payload does not decode to the handler's input type
+        ├── UnlinkedActor              the origin actor has no link to this provider and link name  ┐ also
+        ├── UnknownOperation           no handler for the operation                                 │ Invocation-
+        ├── BadPayload                 the payload does not decode to the handler's input type      ┘ Rejected
         ├── LinkRefused                put_link refused a link (port in use, bad settings …); the link is not kept
         ├── OperationFailed            a handler failed; the message goes back to the caller as is
         ├── ProviderBusy               too many invocations in flight; try again later
@@ -23,6 +24,7 @@ Tree::
 from __future__ import annotations
 
 from lattice.errors import LatticeError
+from lattice.rpc.errors import InvocationRejected
 
 
 class ProviderError(LatticeError):
@@ -37,19 +39,15 @@ class ProviderDefinitionError(ProviderError, TypeError):
     """A Provider subclass is declared wrongly, e.g. an @operation handler with an unsupported payload type."""
 
 
-class InvocationRejected(ProviderError):
-    """An invocation is refused before any handler runs."""
-
-
-class UnlinkedActor(InvocationRejected):
+class UnlinkedActor(ProviderError, InvocationRejected):
     """The origin actor has no link to this provider and link name (wasmbus-rpc's ``unlinked actor``)."""
 
 
-class UnknownOperation(InvocationRejected):
+class UnknownOperation(ProviderError, InvocationRejected):
     """No handler serves the operation."""
 
 
-class BadPayload(InvocationRejected):
+class BadPayload(ProviderError, InvocationRejected):
     """The payload does not decode to the handler's declared input type."""
 
 
@@ -71,3 +69,19 @@ class ProviderArchiveError(ProviderError):
 
 class ReportMalformed(ProviderError, ValueError):
     """A provider's answer to the providers ping is not the JSON report :mod:`lattice.provider.status` describes."""
+
+
+__all__ = [
+    "BadPayload",
+    "InvocationRejected",
+    "LinkRefused",
+    "OperationFailed",
+    "ProviderArchiveError",
+    "ProviderBusy",
+    "ProviderConfigError",
+    "ProviderDefinitionError",
+    "ProviderError",
+    "ReportMalformed",
+    "UnknownOperation",
+    "UnlinkedActor",
+]

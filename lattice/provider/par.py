@@ -132,4 +132,4 @@ def create_par(
             info.mode = 0o755 if name.endswith(BINARY_SUFFIX) else 0o644
             tar.addfile(info, io.BytesIO(body))
     raw = buffer.getvalue()
-    return gzip.compress(raw) if compress else raw
+    return gzip.compress(raw, compresslevel=6) if compress else raw

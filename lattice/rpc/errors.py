@@ -6,7 +6,8 @@ Tree::
     └── RpcError                    an invocation did not produce a result
         ├── RpcTimeout              no reply in time, or no responders (also asyncio.TimeoutError)
         ├── RemoteError             the target replied with an error string (InvocationResponse.error)
-        └── ChunkError              a chunked payload could not be stored or fetched
+        ├── ChunkError              a chunked payload could not be stored or fetched
+        └── InvocationRejected      an inbound invocation is refused (malformed, forged, not for this member, …)
 """
 
 from __future__ import annotations
@@ -28,3 +29,7 @@ class RemoteError(RpcError):
 
 class ChunkError(RpcError):
     """A chunked payload could not be stored or fetched through the object store."""
+
+
+class InvocationRejected(RpcError):
+    """An inbound invocation is refused before it runs; the message is the caller's answer."""

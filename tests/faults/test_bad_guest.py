@@ -71,8 +71,8 @@ async def test_a_looping_or_trapping_guest_does_not_slow_a_healthy_actor(
         return await rpc.call(WasmCloudEntity.actor(CALLER_MODULE), bad, operation, b"")
 
     async with Host(config) as host:
-        await host.launch_actor(PONGER_REF, 1, {})
-        await host.launch_actor(write_module(tmp_path, wasm), BAD_INSTANCES, {})
+        await host.commands.launch_actor(PONGER_REF, 1, {})
+        await host.commands.launch_actor(write_module(tmp_path, wasm), BAD_INSTANCES, {})
         await eventually(lambda: ping(rpc), SETUP_TIMEOUT_S, "ponger to answer")
         await eventually(lambda: _runs(host, claims.subject), SETUP_TIMEOUT_S, "the bad guest to start")
         baseline = await _timed_pings(rpc, BASELINE_S)
@@ -99,4 +99,4 @@ async def test_a_looping_or_trapping_guest_does_not_slow_a_healthy_actor(
 
 
 async def _runs(host: Host, actor_id: str) -> bool:
-    return any(a.id == actor_id for a in host.actors())
+    return any(a.id == actor_id for a in host.commands.actors())

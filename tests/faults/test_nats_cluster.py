@@ -103,13 +103,13 @@ async def test_host_and_provider_survive_losing_a_cluster_node(
         async with Host(config) as host, ControlClient(nc, lattice_prefix) as ctl:
             info = await js.stream_info(f"KV_{subjects.lattice_bucket(lattice_prefix)}")
             assert info.config.num_replicas == REPLICAS
-            await host.launch_actor(PONGER_REF, 1, {})
-            await host.launch_actor(KVCOUNTER_REF, 1, {})
-            await host.launch_provider(KEYVALUE_REF, "default", None, {})
+            await host.commands.launch_actor(PONGER_REF, 1, {})
+            await host.commands.launch_actor(KVCOUNTER_REF, 1, {})
+            await host.commands.launch_provider(KEYVALUE_REF, "default", None, {})
             await eventually(lambda: _one_provider(host), SETUP_TIMEOUT_S, "the keyvalue provider")
-            provider_id = host.providers()[0].id
+            provider_id = host.commands.providers()[0].id
             link = LinkDefinition(KVCOUNTER_ID, provider_id, KEYVALUE, "default", {"BUCKET": bucket})
-            await host.put_link(link)
+            await host.commands.put_link(link)
             await eventually(lambda: ping(rpc), SETUP_TIMEOUT_S, "ponger")
             await eventually(lambda: _counts(rpc), SETUP_TIMEOUT_S, "kvcounter")
             claims_before = {c["sub"] for c in await ctl.get_claims()}
@@ -163,7 +163,7 @@ async def _put(js: Any, bucket: str, link: LinkDefinition) -> bool:
 
 
 async def _one_provider(host: Host) -> bool:
-    return len(host.providers()) == 1
+    return len(host.commands.providers()) == 1
 
 
 async def _counts(rpc: Any) -> bool:
@@ -179,4 +179,4 @@ async def _host_answers(ctl: ControlClient, host_id: str) -> bool:
 
 
 async def _knows(host: Host, link: LinkDefinition) -> bool:
-    return any(known.id == link.id for known in host.links())
+    return any(known.id == link.id for known in host.commands.links())

@@ -52,13 +52,13 @@ async def test_everything_serves_again_after_nats_restarts(
         nc = await client(server.url, "restart test")
         rpc = caller(nc, lattice_prefix, cluster_key, RPC_TIMEOUT_MS)
         async with Host(config) as host, ControlClient(NatsOptions(url=server.url), lattice_prefix) as ctl:
-            await host.launch_actor(PONGER_REF, 1, {})
-            await host.launch_actor(KVCOUNTER_REF, 1, {})
-            await host.launch_provider(KEYVALUE_REF, "default", None, {})
+            await host.commands.launch_actor(PONGER_REF, 1, {})
+            await host.commands.launch_actor(KVCOUNTER_REF, 1, {})
+            await host.commands.launch_provider(KEYVALUE_REF, "default", None, {})
             await eventually(lambda: _one_provider(host), SETUP_TIMEOUT_S, "the keyvalue provider")
-            provider_id = host.providers()[0].id
+            provider_id = host.commands.providers()[0].id
             link = LinkDefinition(KVCOUNTER_ID, provider_id, KEYVALUE, "default", {"BUCKET": f"r_{lattice_prefix}"})
-            await host.put_link(link)
+            await host.commands.put_link(link)
             await eventually(lambda: ping(rpc), SETUP_TIMEOUT_S, "ponger")
             await eventually(lambda: _counts(rpc, 1), SETUP_TIMEOUT_S, "kvcounter")
 
@@ -86,7 +86,7 @@ async def test_everything_serves_again_after_nats_restarts(
 
 
 async def _one_provider(host: Host) -> bool:
-    return len(host.providers()) == 1
+    return len(host.commands.providers()) == 1
 
 
 async def _counts(rpc: Any, at_least: int) -> bool:
@@ -98,4 +98,4 @@ async def _host_answers(ctl: ControlClient, host_id: str) -> bool:
 
 
 async def _knows(host: Host, link: LinkDefinition) -> bool:
-    return any(known.id == link.id for known in host.links())
+    return any(known.id == link.id for known in host.commands.links())

@@ -62,11 +62,11 @@ async def test_provider_sigkill_loses_no_acknowledged_increment(
     bucket = f"faults_{lattice_prefix}"
     rpc = caller(fast_nc, lattice_prefix, cluster_key, RPC_TIMEOUT_MS)
     async with Host(config) as host:
-        await host.launch_provider(KEYVALUE_REF, "default", None, {})
-        await host.launch_actor(KVCOUNTER_REF, 1, {})
+        await host.commands.launch_provider(KEYVALUE_REF, "default", None, {})
+        await host.commands.launch_actor(KVCOUNTER_REF, 1, {})
         await eventually(lambda: _has_provider(host), SETUP_TIMEOUT_S, "the keyvalue provider to start")
-        provider_id = host.providers()[0].id
-        await host.put_link(LinkDefinition(KVCOUNTER_ID, provider_id, KEYVALUE, "default", {"BUCKET": bucket}))
+        provider_id = host.commands.providers()[0].id
+        await host.commands.put_link(LinkDefinition(KVCOUNTER_ID, provider_id, KEYVALUE, "default", {"BUCKET": bucket}))
         await eventually(lambda: _counts(rpc), SETUP_TIMEOUT_S, "kvcounter to count through the provider")
         old_pid = await _provider_pid(host)
 
@@ -105,7 +105,7 @@ async def test_provider_sigkill_loses_no_acknowledged_increment(
 
 
 async def _has_provider(host: Host) -> bool:
-    return len(host.providers()) == 1
+    return len(host.commands.providers()) == 1
 
 
 async def _counts(rpc: Any) -> bool:

@@ -138,7 +138,7 @@ async def test_whole_app_runs_on_a_locked_down_nats(
             assert await count(port) == '{"counter":1}'
             assert await count(port) == '{"counter":2}'
 
-            pid = host._providers.process_id(providers[KEYVALUE], "default")
+            pid = host.parts.providers.process_id(providers[KEYVALUE], "default")
             assert pid is not None
             leaked = HOST_SECRET_ENV & environ_of(pid).keys()
             assert leaked == set()
@@ -197,6 +197,6 @@ async def test_provider_without_credentials_fails_to_start_clearly(
                 )
             assert event.name == "provider_start_failed"
             assert locked.refusal in str(event.data["error"])
-            assert host.providers() == []
+            assert host.commands.providers() == []
     finally:
         await nc.drain()

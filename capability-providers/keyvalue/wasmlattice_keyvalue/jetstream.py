@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import nats.errors
 import nats.js.errors
 
+from lattice import subjects
 from wasmlattice_keyvalue.errors import KeyValueError, StoreContention, StoreUnavailable, WrongType
 from wasmlattice_keyvalue.semantics import incremented, list_range, sorted_members
 
@@ -132,10 +133,12 @@ class JetStreamStore:
         except (nats.errors.Error, TimeoutError, OSError) as exc:
             raise _unavailable(bucket, exc) from exc
         config = status.stream_info.config
-        return cls(js, bucket, f"KV_{bucket}", direct=bool(config.allow_direct), msg_ttl=bool(config.allow_msg_ttl))
+        return cls(
+            js, bucket, subjects.kv_stream(bucket), direct=bool(config.allow_direct), msg_ttl=bool(config.allow_msg_ttl)
+        )
 
     def _subject(self, key: str) -> str:
-        return f"$KV.{self.bucket}.{encode_key(key)}"
+        return subjects.kv_subject(self.bucket, encode_key(key))
 
     async def _read(self, key: str) -> tuple[Record | None, int]:
         """The live record (None when absent, deleted or expired) and the subject's last sequence (0 if none)."""

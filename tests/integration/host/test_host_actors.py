@@ -26,7 +26,7 @@ async def test_launch_actor_then_invoke_it(
     wasm, claims = signed_guest(account, caps=["wasmcloud:builtin:logging"], call_alias="echoer")
     ref = write_module(tmp_path, wasm)
     async with Host(host_config) as host, EventLog(nc, host_config.lattice) as log:
-        await host.launch_actor(ref, 2, {"app": "demo"})
+        await host.commands.launch_actor(ref, 2, {"app": "demo"})
         started = await log.wait_for("actor_started", times=2, public_key=claims.subject)
         (batch,) = await log.wait_for("actors_started", public_key=claims.subject)
         assert batch["data"]["count"] == 2
@@ -34,7 +34,7 @@ async def test_launch_actor_then_invoke_it(
         assert {e["data"]["annotations"]["app"] for e in started} == {"demo"}
         response = await invoke(caller(nc, host_config.lattice, cluster_key), claims.subject, "Echo.Echo", b"ping")
         assert (response.error, response.msg) == (None, b"ping")
-        (info,) = host.actors()
+        (info,) = host.commands.actors()
         assert (info.id, info.image_ref, len(info.instances)) == (claims.subject, ref, 2)
 
 
@@ -61,7 +61,7 @@ async def test_claims_and_refmap_are_written_to_the_bucket(
     wasm, claims = signed_guest(account, caps=["a:b", "c:d"], rev=7, call_alias="named")
     ref = write_module(tmp_path, wasm)
     async with Host(host_config) as host, EventLog(nc, host_config.lattice) as log:
-        await host.launch_actor(ref, 1, {})
+        await host.commands.launch_actor(ref, 1, {})
         await log.wait_for("actors_started")
         await log.wait_for("refmap_set", public_key=claims.subject)
         kv = await nc.jetstream().key_value(subjects.lattice_bucket(host_config.lattice))
@@ -79,7 +79,7 @@ async def test_claims_and_refmap_are_written_to_the_bucket(
         }
         refmap = json.loads((await kv.get(subjects.refmap_key(ref))).value)
         assert refmap == {"oci_url": ref, "public_key": claims.subject}
-        assert record in host.claims()
+        assert record in host.commands.claims()
 
 
 async def test_stop_by_count_and_annotations(
@@ -89,22 +89,22 @@ async def test_stop_by_count_and_annotations(
     ref = write_module(tmp_path, wasm)
     pk = claims.subject
     async with Host(host_config) as host, EventLog(nc, host_config.lattice) as log:
-        await host.launch_actor(ref, 2, {"v": "1"})
+        await host.commands.launch_actor(ref, 2, {"v": "1"})
         await log.wait_for("actors_started", times=1)
-        await host.launch_actor(ref, 1, {"v": "2"})
+        await host.commands.launch_actor(ref, 1, {"v": "2"})
         await log.wait_for("actors_started", times=2)
-        assert len(host.actors()[0].instances) == 3
-        await host.stop_actor(pk, 0, {"v": "1"})
+        assert len(host.commands.actors()[0].instances) == 3
+        await host.commands.stop_actor(pk, 0, {"v": "1"})
         (stopped,) = await log.wait_for("actors_stopped", public_key=pk)
         assert (stopped["data"]["count"], stopped["data"]["remaining"]) == (2, 1)
         assert len(await log.wait_for("actor_stopped", times=2, public_key=pk)) == 2
         rpc = caller(nc, host_config.lattice, cluster_key)
         assert (await invoke(rpc, pk, "Echo.Echo", b"still")).msg == b"still"
-        await host.stop_actor(pk, 0, {})
+        await host.commands.stop_actor(pk, 0, {})
         await log.wait_for("actors_stopped", public_key=pk, remaining=0)
-        assert host.actors() == []
+        assert host.commands.actors() == []
         with pytest.raises(CommandRejected, match="not running"):
-            await host.stop_actor(pk, 1, {})
+            await host.commands.stop_actor(pk, 1, {})
         with pytest.raises(RpcTimeout):
             await invoke(caller(nc, host_config.lattice, cluster_key, timeout_ms=300), pk, "Echo.Echo", b"")
 
@@ -113,14 +113,14 @@ async def test_scale_up_and_down(nc: Any, host_config: HostConfig, account: keys
     wasm, claims = signed_guest(account)
     ref = write_module(tmp_path, wasm)
     async with Host(host_config) as host, EventLog(nc, host_config.lattice) as log:
-        await host.scale_actor(claims.subject, ref, 3, {})
+        await host.commands.scale_actor(claims.subject, ref, 3, {})
         await log.wait_for("actors_started", public_key=claims.subject)
-        await wait_until(lambda: sum(len(a.instances) for a in host.actors()) == 3)
-        await host.scale_actor(claims.subject, ref, 1, {})
+        await wait_until(lambda: sum(len(a.instances) for a in host.commands.actors()) == 3)
+        await host.commands.scale_actor(claims.subject, ref, 1, {})
         await log.wait_for("actors_stopped", public_key=claims.subject, count=2)
-        await wait_until(lambda: sum(len(a.instances) for a in host.actors()) == 1)
-        await host.scale_actor(claims.subject, ref, 0, {})
-        await wait_until(lambda: host.actors() == [])
+        await wait_until(lambda: sum(len(a.instances) for a in host.commands.actors()) == 1)
+        await host.commands.scale_actor(claims.subject, ref, 0, {})
+        await wait_until(lambda: host.commands.actors() == [])
 
 
 async def test_file_loading_must_be_allowed(host_config: HostConfig, account: keys.KeyPair, tmp_path: Path) -> None:
@@ -129,10 +129,10 @@ async def test_file_loading_must_be_allowed(host_config: HostConfig, account: ke
     ref = write_module(tmp_path, signed_guest(account)[0])
     async with Host(replace(host_config, allow_file_load=False)) as host:
         with pytest.raises(CommandRejected, match="disabled"):
-            await host.launch_actor(ref, 1, {})
+            await host.commands.launch_actor(ref, 1, {})
         with pytest.raises(CommandRejected, match="file:// references or paths only"):
-            await host.launch_actor("registry.example.com/echo:1.0", 1, {})
-        assert host.actors() == []
+            await host.commands.launch_actor("registry.example.com/echo:1.0", 1, {})
+        assert host.commands.actors() == []
 
 
 async def test_two_hosts_share_the_load(
@@ -142,8 +142,8 @@ async def test_two_hosts_share_the_load(
     ref = write_module(tmp_path, wasm)
     lattice = host_config.lattice
     async with Host(host_config) as one, Host(host_config) as two, EventLog(nc, lattice) as log:
-        await one.launch_actor(ref, 1, {})
-        await two.launch_actor(ref, 1, {})
+        await one.commands.launch_actor(ref, 1, {})
+        await two.commands.launch_actor(ref, 1, {})
         await log.wait_for("actors_started", times=2)
         async with EventLog(nc, lattice, subjects.rpc_events(lattice)) as results:
             rpc = caller(nc, lattice, cluster_key)
@@ -161,9 +161,9 @@ async def test_scale_from_nothing_checks_the_named_actor(
     ref = write_module(tmp_path, wasm)
     wanted = keys.KeyPair.create(keys.KeyType.MODULE).public_key
     async with Host(host_config) as host, EventLog(nc, host_config.lattice) as log:
-        await host.scale_actor(wanted, ref, 1, {})
+        await host.commands.scale_actor(wanted, ref, 1, {})
         (failed,) = await log.wait_for("actors_start_failed")
         assert failed["data"]["error"] == f"{ref} holds actor {claims.subject}, not {wanted}"
-        assert host.actors() == []
+        assert host.commands.actors() == []
         with pytest.raises(CommandRejected, match="outside 1"):
-            await host.launch_actor(ref, 0, {})
+            await host.commands.launch_actor(ref, 0, {})

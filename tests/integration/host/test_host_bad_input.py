@@ -26,7 +26,7 @@ FLOOD_BUDGET_S = 90.0
 
 
 async def start(host: Host, log: EventLog, wasm: bytes, claims: ActorClaims, directory: Path) -> str:
-    await host.launch_actor(write_module(directory, wasm, f"{claims.subject}.wasm"), 1, {})
+    await host.commands.launch_actor(write_module(directory, wasm, f"{claims.subject}.wasm"), 1, {})
     await log.wait_for("actors_started", public_key=claims.subject)
     return claims.subject
 
@@ -46,7 +46,7 @@ def signed(actor: str, cluster: keys.KeyPair, msg: bytes = b"hi", origin: WasmCl
 
 async def assert_still_serving(host: Host, nc: Any, lattice: str, actor: str, cluster: keys.KeyPair) -> None:
     assert (await invoke(caller(nc, lattice, cluster), actor, "Echo.Echo", b"alive")).msg == b"alive"
-    assert [a.id for a in host.actors()] == [actor]
+    assert [a.id for a in host.commands.actors()] == [actor]
 
 
 @pytest.mark.parametrize(
@@ -128,7 +128,7 @@ async def test_bad_calls_from_the_actor_get_clear_errors(
     provider = keys.KeyPair.create(keys.KeyType.SERVICE).public_key
     async with Host(replace(host_config, rpc_timeout_ms=500)) as host, EventLog(nc, lattice) as log:
         actor = await start(host, log, *signed_guest(account, caps=["wasmcloud:messaging"]), tmp_path)
-        await host.put_link(LinkDefinition(actor, provider, "wasmcloud:keyvalue", "default"))
+        await host.commands.put_link(LinkDefinition(actor, provider, "wasmcloud:keyvalue", "default"))
         payload = proxy_payload(binding, namespace, "Any.Thing", b"x") if operation == "Proxy.Call" else b""
         response = await invoke(caller(nc, lattice, cluster_key), actor, operation, payload)
         assert response.error == expected.format(lattice=lattice)
@@ -163,4 +163,4 @@ async def test_ten_thousand_malformed_messages_are_all_answered(
         assert answered == FLOOD
         assert time.monotonic() - began < FLOOD_BUDGET_S
         await assert_still_serving(host, nc, lattice, actor, cluster_key)
-        assert host.links() == []
+        assert host.commands.links() == []

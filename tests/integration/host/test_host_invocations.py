@@ -30,7 +30,7 @@ MIB = 1024 * 1024
 
 
 async def start(host: Host, log: EventLog, wasm: bytes, claims: ActorClaims, directory: Path) -> str:
-    await host.launch_actor(write_module(directory, wasm, f"{claims.subject}.wasm"), 1, {})
+    await host.commands.launch_actor(write_module(directory, wasm, f"{claims.subject}.wasm"), 1, {})
     await log.wait_for("actors_started", public_key=claims.subject)
     return claims.subject
 
@@ -64,7 +64,7 @@ async def test_actor_calls_a_linked_provider(
     lattice = host_config.lattice
     async with Host(host_config) as host, EventLog(nc, lattice) as log:
         actor = await start(host, log, *signed_guest(account, caps=[CONTRACT]), tmp_path)
-        await host.put_link(LinkDefinition(actor, provider, CONTRACT, "default"))
+        await host.commands.put_link(LinkDefinition(actor, provider, CONTRACT, "default"))
         async with fake_provider(nc, lattice, provider, [cluster_key.public_key]) as seen:
             call = proxy_payload("default", CONTRACT, "Testing.Do", b"abc")
             response = await invoke(caller(nc, lattice, cluster_key), actor, "Proxy.Call", call)
@@ -163,7 +163,7 @@ async def test_graceful_stop_finishes_calls_in_flight(
     async with EventLog(nc, lattice) as log, fake_provider(nc, lattice, provider, trusted, 0.7) as seen:
         async with Host(host_config) as host:
             actor = await start(host, log, *signed_guest(account, caps=[CONTRACT]), tmp_path)
-            await host.put_link(LinkDefinition(actor, provider, CONTRACT, "default"))
+            await host.commands.put_link(LinkDefinition(actor, provider, CONTRACT, "default"))
             rpc = caller(nc, lattice, cluster_key)
             call = asyncio.create_task(
                 invoke(rpc, actor, "Proxy.Call", proxy_payload("default", CONTRACT, "Testing.Slow", b"x"))

@@ -64,7 +64,7 @@ async def test_separate_rpc_and_control_connections(
     assert config.ctl_nats() != config.rpc_nats()
     wasm, claims = signed_guest(account)
     async with Host(config) as host, EventLog(nc, config.lattice) as log:
-        await host.launch_actor(write_module(tmp_path, wasm), 1, {})
+        await host.commands.launch_actor(write_module(tmp_path, wasm), 1, {})
         await log.wait_for("actors_started")
         assert (await invoke(caller(nc, config.lattice, cluster_key), claims.subject, "Echo.Echo", b"2")).msg == b"2"
 

@@ -50,10 +50,10 @@ async def test_policy_denies_an_actor_start(
     deny_starts: Rule = lambda body: (body["action"] != "start_actor", "actors need approval")  # noqa: E731
     async with policy_service(nc, topic, deny_starts) as requests, Host(config) as host:
         async with EventLog(nc, config.lattice) as log:
-            await host.launch_actor(write_module(tmp_path, wasm), 1, {})
+            await host.commands.launch_actor(write_module(tmp_path, wasm), 1, {})
             (failed,) = await log.wait_for("actors_start_failed")
         assert "actors need approval" in failed["data"]["error"]
-        assert host.actors() == []
+        assert host.commands.actors() == []
         (request,) = requests
         assert request["action"] == "start_actor"
         assert request["source"]["publicKey"] == claims.subject
@@ -71,7 +71,7 @@ async def test_policy_denies_an_invocation_and_caches_decisions(
     no_calls: Rule = lambda body: (body["action"] != "perform_invocation", "no calls today")  # noqa: E731
     async with policy_service(nc, topic, no_calls) as requests, Host(config) as host:
         async with EventLog(nc, config.lattice) as log:
-            await host.launch_actor(write_module(tmp_path, wasm), 1, {})
+            await host.commands.launch_actor(write_module(tmp_path, wasm), 1, {})
             await log.wait_for("actors_started")
         rpc = caller(nc, config.lattice, cluster_key)
         for _ in range(3):
@@ -118,10 +118,10 @@ async def test_policy_denies_a_provider_start(nc: Any, host_config: HostConfig) 
     ref = "python:wasmlattice_keyvalue"
     async with policy_service(nc, topic, no_providers) as requests, Host(config) as host:
         async with EventLog(nc, config.lattice) as log:
-            await host.launch_provider(ref, "default", None, {})
+            await host.commands.launch_provider(ref, "default", None, {})
             (failed,) = await log.wait_for("provider_start_failed", provider_ref=ref)
         assert "no providers here" in failed["data"]["error"]
-        assert host.providers() == []
+        assert host.commands.providers() == []
         (request,) = requests
         assert request["action"] == "start_provider"
         assert request["source"]["contractId"] == "wasmcloud:keyvalue"

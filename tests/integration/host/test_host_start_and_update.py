@@ -62,13 +62,13 @@ async def test_start_failures_are_reported_as_events(
     ref = write_module(tmp_path, make(account), "bad.wasm")
     good, good_claims = signed_guest(account, variant=9)
     async with Host(host_config) as host, EventLog(nc, host_config.lattice) as log:
-        await host.launch_actor(ref, 1, {})
+        await host.commands.launch_actor(ref, 1, {})
         (failed,) = await log.wait_for("actors_start_failed", image_ref=ref)
         (single,) = await log.wait_for("actor_start_failed", actor_ref=ref)
         assert fragment in failed["data"]["error"]
         assert single["data"]["error"] == failed["data"]["error"]
-        assert host.actors() == []
-        await host.launch_actor(write_module(tmp_path, good, "good.wasm"), 1, {})
+        assert host.commands.actors() == []
+        await host.commands.launch_actor(write_module(tmp_path, good, "good.wasm"), 1, {})
         await log.wait_for("actors_started", public_key=good_claims.subject)
         response = await invoke(caller(nc, host_config.lattice, cluster_key), good_claims.subject, "Echo.Echo", b"ok")
         assert response.msg == b"ok"
@@ -83,7 +83,7 @@ async def test_actor_issuers_allow_list(
     ref = write_module(tmp_path, signed_guest(other)[0])
     async with Host(replace(host_config, actor_issuers=(account.public_key,))) as host:
         async with EventLog(nc, host_config.lattice) as log:
-            await host.launch_actor(ref, 1, {})
+            await host.commands.launch_actor(ref, 1, {})
             (failed,) = await log.wait_for("actors_start_failed")
         assert "not in the allowed issuers" in failed["data"]["error"]
 
@@ -97,7 +97,7 @@ async def test_live_update_to_a_higher_revision_drops_nothing(
     pk = module_key.public_key
     lattice = host_config.lattice
     async with Host(host_config) as host, EventLog(nc, lattice) as log:
-        await host.launch_actor(write_module(tmp_path, v1, "v1.wasm"), 2, {})
+        await host.commands.launch_actor(write_module(tmp_path, v1, "v1.wasm"), 2, {})
         await log.wait_for("actors_started", public_key=pk)
         rpc = caller(nc, lattice, cluster_key)
         answers: list[bytes | None] = []
@@ -113,7 +113,7 @@ async def test_live_update_to_a_higher_revision_drops_nothing(
         workers = [asyncio.create_task(traffic()) for _ in range(4)]
         await asyncio.sleep(0.1)
         v2_ref = write_module(tmp_path, v2, "v2.wasm")
-        await host.update_actor(pk, v2_ref, {})
+        await host.commands.update_actor(pk, v2_ref, {})
         updated = await log.wait_for("actor_updated", times=2, public_key=pk)
         await asyncio.sleep(0.1)
         done.set()
@@ -121,7 +121,7 @@ async def test_live_update_to_a_higher_revision_drops_nothing(
         assert {e["data"]["revision"] for e in updated} == {2}
         assert len(answers) > 10
         assert None not in answers
-        (info,) = host.actors()
+        (info,) = host.commands.actors()
         assert (info.image_ref, {i.revision for i in info.instances}) == (v2_ref, {2})
         kv = await nc.jetstream().key_value(subjects.lattice_bucket(lattice))
         assert json.loads((await kv.get(subjects.claims_key(pk))).value)["rev"] == "2"
@@ -137,15 +137,15 @@ async def test_live_update_to_a_lower_revision_is_refused(
     pk = module_key.public_key
     async with Host(host_config) as host, EventLog(nc, host_config.lattice) as log:
         v5_ref = write_module(tmp_path, v5, "v5.wasm")
-        await host.launch_actor(v5_ref, 1, {})
+        await host.commands.launch_actor(v5_ref, 1, {})
         await log.wait_for("actors_started", public_key=pk)
-        await host.update_actor(pk, write_module(tmp_path, v3, "v3.wasm"), {})
+        await host.commands.update_actor(pk, write_module(tmp_path, v3, "v3.wasm"), {})
         (failed,) = await log.wait_for("actor_update_failed", public_key=pk)
         assert failed["data"]["reason"] == "revision 3 is not higher than the running revision 5"
-        await host.update_actor(pk, write_module(tmp_path, stranger, "other.wasm"), {})
+        await host.commands.update_actor(pk, write_module(tmp_path, stranger, "other.wasm"), {})
         (_, other) = await log.wait_for("actor_update_failed", times=2, public_key=pk)
         assert other["data"]["reason"].endswith(f", not {pk}")
-        (info,) = host.actors()
+        (info,) = host.commands.actors()
         assert (info.image_ref, info.instances[0].revision) == (v5_ref, 5)
         response = await invoke(caller(nc, host_config.lattice, cluster_key), pk, "Echo.Echo", b"v5")
         assert response.msg == b"v5"
@@ -160,9 +160,9 @@ async def test_updating_to_the_module_already_running_is_not_an_error(
     v3, _ = signed_guest(account, module_key=module_key, rev=3, variant=3)
     pk = module_key.public_key
     async with Host(host_config) as host, EventLog(nc, host_config.lattice) as log:
-        await host.launch_actor(write_module(tmp_path, v5, "v5.wasm"), 1, {})
+        await host.commands.launch_actor(write_module(tmp_path, v5, "v5.wasm"), 1, {})
         await log.wait_for("actors_started", public_key=pk)
-        await host.update_actor(pk, write_module(tmp_path, v5, "again.wasm"), {})
-        await host.update_actor(pk, write_module(tmp_path, v3, "v3.wasm"), {})
+        await host.commands.update_actor(pk, write_module(tmp_path, v5, "again.wasm"), {})
+        await host.commands.update_actor(pk, write_module(tmp_path, v3, "v3.wasm"), {})
         (failed,) = await log.wait_for("actor_update_failed", public_key=pk)
         assert failed["data"]["revision"] == 3, "the same-revision update of the same module must not fail"

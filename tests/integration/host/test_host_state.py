@@ -48,11 +48,11 @@ async def test_link_written_straight_into_the_bucket_reaches_the_provider(nc: An
         assert LinkDefinition.decode_msgpack(announced.data) == link
         (event,) = await log.wait_for("linkdef_set")
         assert event["data"] == link.to_wire()
-        assert host.links() == [link]
+        assert host.commands.links() == [link]
         await kv.purge(subjects.linkdef_key(link.id))
         assert LinkDefinition.decode_msgpack((await dels.next_msg(timeout=5)).data) == link
         await log.wait_for("linkdef_deleted")
-        assert host.links() == []
+        assert host.commands.links() == []
 
 
 async def test_every_host_announces_and_control_writes_reach_all(nc: Any, host_config: HostConfig) -> None:
@@ -64,10 +64,10 @@ async def test_every_host_announces_and_control_writes_reach_all(nc: Any, host_c
         await ctl.put_link(link)
         first, second = await puts.next_msg(timeout=5), await puts.next_msg(timeout=5)
         assert LinkDefinition.decode_msgpack(first.data) == LinkDefinition.decode_msgpack(second.data) == link
-        await wait_until(lambda: one.links() == two.links() == [link])
+        await wait_until(lambda: one.commands.links() == two.commands.links() == [link])
         assert await ctl.get_links() == [link]
         await ctl.delete_link(link.actor_id, CONTRACT, "default")
-        await wait_until(lambda: one.links() == two.links() == [])
+        await wait_until(lambda: one.commands.links() == two.commands.links() == [])
 
 
 async def test_state_survives_host_restarts(
@@ -76,13 +76,13 @@ async def test_state_survives_host_restarts(
     link = a_link()
     wasm, claims = signed_guest(account, call_alias="survivor")
     async with Host(host_config) as first, EventLog(nc, host_config.lattice) as log:
-        await first.put_link(link)
-        await first.launch_actor(write_module(tmp_path, wasm), 1, {})
+        await first.commands.put_link(link)
+        await first.commands.launch_actor(write_module(tmp_path, wasm), 1, {})
         await log.wait_for("actors_started")
     async with Host(host_config) as second:
-        assert second.links() == [link]
-        assert [c["sub"] for c in second.claims()] == [claims.subject]
-        assert second.claims()[0]["call_alias"] == "survivor"
+        assert second.commands.links() == [link]
+        assert [c["sub"] for c in second.commands.claims()] == [claims.subject]
+        assert second.commands.claims()[0]["call_alias"] == "survivor"
 
 
 async def test_malformed_bucket_entries_are_ignored(nc: Any, host_config: HostConfig) -> None:
@@ -92,8 +92,8 @@ async def test_malformed_bucket_entries_are_ignored(nc: Any, host_config: HostCo
         await kv.put(subjects.linkdef_key("BROKEN"), b"{not json")
         await kv.put(subjects.claims_key("MBROKEN"), json.dumps({"no": "sub"}).encode())
         await kv.put(subjects.linkdef_key(link.id), link.encode_json())
-        await wait_until(lambda: host.links() == [link])
-        assert host.claims() == []
+        await wait_until(lambda: host.commands.links() == [link])
+        assert host.commands.claims() == []
 
 
 async def test_a_link_moved_to_another_provider_is_withdrawn_from_the_first(nc: Any, host_config: HostConfig) -> None:
@@ -104,8 +104,8 @@ async def test_a_link_moved_to_another_provider_is_withdrawn_from_the_first(nc: 
     granted = subjects.provider_channel(lattice, second.provider_id, "default", ProviderChannel.LINKDEFS_PUT)
     async with Host(host_config) as host:
         dels, puts = await nc.subscribe(withdrawn), await nc.subscribe(granted)
-        await host.put_link(first)
-        await host.put_link(second)
+        await host.commands.put_link(first)
+        await host.commands.put_link(second)
         assert LinkDefinition.decode_msgpack((await dels.next_msg(timeout=5)).data) == first
         assert LinkDefinition.decode_msgpack((await puts.next_msg(timeout=5)).data) == second
-        assert host.links() == [second]
+        assert host.commands.links() == [second]

@@ -29,16 +29,16 @@ async def test_actor_uses_the_keyvalue_provider_the_host_started(
     lattice = host_config.lattice
     async with EventLog(nc, lattice) as log:
         async with Host(host_config) as host:
-            await host.launch_provider(PROVIDER_REF, "default", None, {})
+            await host.commands.launch_provider(PROVIDER_REF, "default", None, {})
             (started,) = await log.wait_for("provider_started", timeout_s=PROVIDER_START_S)
             provider = started["data"]["public_key"]
             assert started["data"]["contract_id"] == KEYVALUE
-            assert host.runs_provider(provider, "default")
-            assert any(c["sub"] == provider and c["contract_id"] == KEYVALUE for c in host.claims())
-            await host.launch_actor(write_module(tmp_path, wasm), 1, {})
+            assert host.commands.runs_provider(provider, "default")
+            assert any(c["sub"] == provider and c["contract_id"] == KEYVALUE for c in host.commands.claims())
+            await host.commands.launch_actor(write_module(tmp_path, wasm), 1, {})
             await log.wait_for("actors_started")
             bucket = f"kv_{lattice}"
-            await host.put_link(LinkDefinition(actor, provider, KEYVALUE, "default", {"BUCKET": bucket}))
+            await host.commands.put_link(LinkDefinition(actor, provider, KEYVALUE, "default", {"BUCKET": bucket}))
             await log.wait_for("linkdef_set", actor_id=actor)
             rpc = caller(nc, lattice, cluster_key)
             put = proxy_payload(

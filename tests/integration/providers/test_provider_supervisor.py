@@ -18,7 +18,16 @@ from typing import Any
 import pytest
 from nats.aio.client import Client
 
-from host.providers import HostDataNats, ProviderNotRunning, ProviderStartFailed, ProviderSupervisor, SupervisorTimings
+from host.providers import (
+    HostDataNats,
+    HostIdentity,
+    ProviderNotRunning,
+    ProviderSources,
+    ProviderStartFailed,
+    ProviderSupervisor,
+    SupervisorHooks,
+    SupervisorTimings,
+)
 from lattice import keys
 from lattice.claims import ProviderClaims, ProviderMetadata
 from lattice.interfaces import GetResponse, SetRequest
@@ -69,27 +78,12 @@ async def harness(nc: Client, lattice: LatticeSpec, nats_url: str, tmp_path: Pat
     async def store_claims(claims: ProviderClaims) -> None:
         holder[0].stored.append(claims)
 
-    sup = ProviderSupervisor(
-        nc=nc,
-        host_id=lattice.host_id,
-        lattice=lattice.prefix,
-        cluster_seed=lattice.cluster.seed,
-        cluster_issuers=[lattice.cluster.public_key],
-        rpc_timeout_ms=2000,
-        provider_nats=HostDataNats(url=nats_url),
-        js_domain=None,
-        publish_event=publish,
-        links_for=links_for,
-        store_claims=store_claims,
-        state_dir=tmp_path / "state",
-        allow_file_load=True,
-        timings=FAST,
-    )
-    holder.append(Harness(sup, nc, lattice, tmp_path / "state"))
-    try:
+    host = HostIdentity(lattice.host_id, lattice.prefix, lattice.cluster.seed, (lattice.cluster.public_key,), 2000,
+                        HostDataNats(url=nats_url))  # fmt: skip
+    hooks = SupervisorHooks(publish, links_for, store_claims)
+    async with ProviderSupervisor(nc, host, hooks, ProviderSources(tmp_path / "state", True), FAST) as sup:
+        holder.append(Harness(sup, nc, lattice, tmp_path / "state"))
         yield holder[0]
-    finally:
-        await sup.stop_all()
 
 
 def kv_link(h: Harness, actor: str) -> LinkDefinition:
@@ -182,7 +176,7 @@ async def test_unusable_refs_fail_with_an_event(harness: Harness, ref: str, reas
 
 
 async def test_file_refs_need_allow_file_load(harness: Harness, tmp_path: Path) -> None:
-    harness.sup.allow_file_load = False
+    harness.sup.sources = ProviderSources(harness.state_dir, allow_file_load=False)
     with pytest.raises(ProviderStartFailed, match="not allowed on this host"):
         await harness.sup.start(str(tmp_path / "x.par.gz"), "default", None, {})
 

@@ -181,6 +181,24 @@ def test_buckets_and_chunk_objects_match_the_protocol() -> None:
     assert subjects.chunk_response_object("abc123") == "abc123-r"
 
 
+@given(
+    bucket=st.from_regex(r"[A-Za-z0-9_\-]{1,20}", fullmatch=True),
+    key=st.from_regex(r"[A-Za-z0-9_\-/=.]{1,40}", fullmatch=True),
+)
+def test_kv_subjects_parse_back(bucket: str, key: str) -> None:
+    assert subjects.parse_kv_subject(subjects.kv_subject(bucket, key)) == (bucket, key)
+
+
+@pytest.mark.parametrize("subject", ["KV.b.k", "$KV.b", "$KV.b.", "$KV..k", "$KV.b*.k", "wasmbus.rpc.x"])
+def test_other_subjects_are_not_kv_subjects(subject: str) -> None:
+    with pytest.raises(SubjectError):
+        subjects.parse_kv_subject(subject)
+
+
+def test_kv_streams_match_jetstream() -> None:
+    assert subjects.kv_stream("LATTICEDATA_default") == "KV_LATTICEDATA_default"
+
+
 def test_kv_keys_match_the_protocol_and_parse_back() -> None:
     assert subjects.linkdef_key("AB12") == "LINKDEF_AB12"
     assert subjects.claims_key(ACTOR) == f"CLAIMS_{ACTOR}"
