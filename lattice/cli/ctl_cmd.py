@@ -25,14 +25,13 @@ from lattice.cli.common import (
     positive_float,
     with_client,
 )
+from lattice.cli.ctl_links import link_del, link_put
 from lattice.cli.output import CliError
 from lattice.control import ControlClient, LatticeEvent, NoHostsError
 from lattice.control import waits as w
 from lattice.control.requests import ActorAuctionAck, ProviderAuctionAck
-from lattice.control.resolve import find_actor, find_provider
-from lattice.control.waits import link_ack
 from lattice.refs import canonical_ref
-from lattice.wire import DEFAULT_LINK_NAME, LinkDefinition
+from lattice.wire import DEFAULT_LINK_NAME
 
 SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -365,30 +364,6 @@ async def update_actor(ctl: ControlClient, args: argparse.Namespace) -> int:
     )
     verb = "updated" if events else "accepted: updating"
     return _done(args, f"{verb} {args.actor_id} to {args.new_ref} on host {host}", events, host_id=host)
-
-
-async def link_put(ctl: ControlClient, args: argparse.Namespace) -> int:
-    actor_id = await find_actor(ctl, args.actor_id, force=args.force)
-    provider = await find_provider(ctl, args.provider_id, force=args.force)
-    if provider.contract_id and provider.contract_id != args.contract_id and not args.force:
-        raise CliError(
-            f"provider {provider.key} ({provider.name or '?'}) serves {provider.contract_id}, not {args.contract_id} "
-            "(--force links it anyway)"
-        )
-    link = LinkDefinition(actor_id, provider.key, args.contract_id, args.link_name, pairs(args.values))
-    if args.skip_wait:
-        await ctl.put_link(link)
-        return _done(args, f"stored the link of {actor_id} to {provider.key}", [], link=link.to_wire())
-    state, events = await link_ack(ctl, link, args.wait)
-    shown = state if state == "linked" else "stored (its provider does not run, or does not report links)"
-    message = f"{shown}: {actor_id} to {provider.key} for {args.contract_id} ({args.link_name})"
-    return _done(args, message, events, link=link.to_wire())
-
-
-async def link_del(ctl: ControlClient, args: argparse.Namespace) -> int:
-    await ctl.delete_link(args.actor_id, args.contract_id, args.link_name)
-    message = f"removed the link of {args.actor_id} for {args.contract_id} ({args.link_name})"
-    return _done(args, message, [], actor_id=args.actor_id, contract_id=args.contract_id, link_name=args.link_name)
 
 
 async def label_put(ctl: ControlClient, args: argparse.Namespace) -> int:
