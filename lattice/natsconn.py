@@ -224,7 +224,10 @@ def _connect_error(url: str, err: BaseException | None, refused: bool, has_crede
 class _ConnectionLog:
     """Logs connection events in one line each, and ends the first connect early when retrying cannot help."""
 
-    def __init__(self, client: Client, user_error_cb: Callable[[Exception], Awaitable[None]] | None) -> None:
+    def __init__(
+        self, client: Client, user_error_cb: Callable[[Exception], Awaitable[None]] | None, fail_fast: bool = False
+    ) -> None:
+        self.fail_fast = fail_fast  # no reconnects wanted: a refused TCP connection ends the first connect at once
         self.connected = False
         self.last_error: Exception | None = None
         self.refused = False
@@ -243,6 +246,12 @@ class _ConnectionLog:
             if self.fatal:
                 # nats-py re-raises a failed handshake instead of retrying when reconnecting is off.
                 self._client.options["allow_reconnect"] = False
+            elif self.fail_fast and isinstance(err, ConnectionRefusedError):
+                # nats-py retries a refused socket until the deadline, whatever allow_reconnect says; raising
+                # here ends its server-selection loop, and with reconnecting off its connect re-raises it.
+                self.fatal = True
+                self._client.options["allow_reconnect"] = False
+                raise err
         if self._user_error_cb is not None:
             await self._user_error_cb(err)
 
@@ -293,7 +302,7 @@ async def connect(opts: NatsOptions, **extra: Any) -> Client:
     """
     auth = nkey_auth(opts)
     nc = _new_client(auth)
-    events = _ConnectionLog(nc, extra.pop("error_cb", None))
+    events = _ConnectionLog(nc, extra.pop("error_cb", None), fail_fast=opts.max_reconnect_attempts == 0)
     kwargs = connect_kwargs(opts, auth) | events.callbacks() | extra
     try:
         async with asyncio.timeout(opts.connect_timeout_s):

@@ -64,6 +64,17 @@ def provider_channel(lattice: str, provider_id: str, link_name: str, channel: Pr
     return f"{provider_rpc(lattice, provider_id, link_name)}.{channel.value}"
 
 
+PROVIDERS_TOKEN = "providers"
+
+
+def providers_ping(lattice: str) -> str:
+    """``wasmbus.rpc.{lattice}.providers.ping``: every SDK provider answers with what it serves (our extension).
+
+    ``providers`` can never be an actor or provider key, so this cannot collide with an invocation subject.
+    """
+    return f"{RPC_PREFIX}.{lattice}.{PROVIDERS_TOKEN}.ping"
+
+
 def rpc_target(lattice: str, public_key: str, link_name: str) -> str:
     """wasmbus-rpc's ``rpc_topic``: a non-empty link name means a provider, otherwise an actor."""
     return provider_rpc(lattice, public_key, link_name) if link_name else actor_rpc(lattice, public_key)
@@ -293,6 +304,12 @@ def app_key(name: str) -> str:
 
 APP_KEY_PREFIX = "APP_"
 RECONCILER_LEASE_KEY = "RECONCILER_LEASE"
+APP_STATUS_KEY_PREFIX = "APPSTATUS_"
+
+
+def app_status_key(name: str) -> str:
+    """What the reconciler last saw go wrong for an application (failed starts and updates)."""
+    return f"{APP_STATUS_KEY_PREFIX}{check_token(name, 'application name')}"
 
 
 def registry_bucket(lattice: str) -> str:

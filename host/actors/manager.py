@@ -132,7 +132,9 @@ class ActorManager:
         if running is not None:
             if running.claims.metadata.hash.upper() != claims.metadata.hash.upper():
                 raise ActorStartFailed(
-                    f"actor {claims.subject} already runs here from another module; use a live update"
+                    f"actor {claims.subject} already runs here from another module (revision {running.revision}); "
+                    f"to replace it, sign the new one with a higher revision and update it "
+                    f"(`lattice ctl update actor`), or stop the running instances first"
                 )
             await self._add_instances(running, count, annotations)
             return running
@@ -309,6 +311,11 @@ class ActorManager:
     def _check_update(actor: RunningActor, claims: ActorClaims) -> None:
         if claims.subject != actor.public_key:
             raise ActorUpdateFailed(f"the new module is actor {claims.subject}, not {actor.public_key}")
+        if revision_of(claims) == actor.revision and claims.metadata.hash != actor.claims.metadata.hash:
+            raise ActorUpdateFailed(
+                f"the new module changed but keeps revision {actor.revision}: sign it with a higher revision "
+                f"(`lattice claims sign --rev {actor.revision + 1}`) to roll it out"
+            )
         if revision_of(claims) <= actor.revision:
             raise ActorUpdateFailed(
                 f"revision {revision_of(claims)} is not higher than the running revision {actor.revision}"

@@ -30,14 +30,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=cmd_host)
 
 
-def add_host_flags(parser: argparse.ArgumentParser) -> None:
-    """The flags that shape a host (shared by ``lattice host`` and ``lattice up``)."""
+def add_host_flags(parser: argparse.ArgumentParser, *, local: bool = False) -> None:
+    """The flags that shape a host (shared by ``lattice host`` and, with ``local``, ``lattice up``)."""
     parser.add_argument("--nats-url", metavar="URL", help="NATS for RPC, control and providers (nats://host:port)")
     parser.add_argument("--lattice", metavar="PREFIX", help="lattice prefix (WASMCLOUD_LATTICE_PREFIX)")
     parser.add_argument("--host-seed", metavar="SEED", help="host seed SN… (default: random)")
-    parser.add_argument("--cluster-seed", metavar="SEED", help="cluster seed SC… (default: random, with a warning)")
+    seed_default = "{state dir}/cluster.nk, made once" if local else "random, with a warning"
+    parser.add_argument("--cluster-seed", metavar="SEED", help=f"cluster seed SC… (default: {seed_default})")
     parser.add_argument("--cluster-issuers", metavar="K1,K2", help="extra trusted cluster public keys")
-    parser.add_argument("--allow-file-load", action="store_true", help="allow file:// actors and providers")
+    if local:  # `lattice up` always loads files (the example app is files)
+        parser.set_defaults(allow_file_load=True)
+    else:
+        parser.add_argument("--allow-file-load", action="store_true", help="allow file:// actors and providers")
     parser.add_argument(
         "--label", metavar="K=V", action="append", default=[], help="host label (repeatable; adds to HOST_*)"
     )

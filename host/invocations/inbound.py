@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from host.invocations.context import InvocationContext
@@ -23,6 +23,7 @@ from host.state import LatticeCache
 from lattice.rpc import InvocationRejected
 from lattice.rpc.inbound import Recipient, Wording, admit, decode
 from lattice.wire import Invocation, InvocationResponse
+from lattice.wire.replay import ReplayCache
 
 INTERNAL_ERROR = "internal host error while handling the invocation"
 MAX_ERROR_CHARS = 1000
@@ -105,6 +106,7 @@ class InboundPipeline:
 
     ctx: InvocationContext
     cluster_issuers: Collection[str]
+    replays: ReplayCache = field(default_factory=ReplayCache)  # one per host: every local actor's invocations
 
     async def handle(self, actor: InboundActor, data: bytes) -> bytes:
         """The encoded InvocationResponse for one message; never raises."""
@@ -126,7 +128,7 @@ class InboundPipeline:
 
     async def _serve(self, actor: InboundActor, inv: Invocation) -> InvocationResponse:
         ctx = self.ctx
-        payload = await admit(inv, ctx.rpc, self.cluster_issuers, Recipient(actor.public_key), WORDING)
+        payload = await admit(inv, ctx.rpc, self.cluster_issuers, Recipient(actor.public_key), WORDING, self.replays)
         check_claims(inv, actor.caps)
         await check_policy(ctx.policy, ctx.cache, inv, actor.public_key)
         result = await run(actor, inv.operation, payload)

@@ -3,7 +3,9 @@
 * ``python:<module>`` runs ``sys.executable -m <module>``; the claims are the package's ``claims.jwt``.
 * A PAR file (``/path/x.par.gz``, ``./x.par``, ``file:///path``) is read (only when file loads are allowed), its
   claims and hashes verified, and the binary for this platform's target written under the state directory as
-  ``{state_dir}/{provider_key}/{rev}/{contract}_{link}`` (non-alphanumerics become ``_``), then run.
+  ``{state_dir}/{provider_key}/{rev}/{contract}_{link}`` (non-alphanumerics become ``_``), then run. A Python
+  payload target (``python3-any`` …, docs/adr/0009) is unpacked once into an isolated venv under
+  ``{state_dir}/python/`` and run with ``python -I -m MODULE``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from host.providers.errors import ProviderStartFailed
 from lattice.claims import ProviderClaims
 from lattice.provider import ProviderError
 from lattice.provider.claims import module_claims
-from lattice.provider.par import native_target, read_par, sha256_upper
+from lattice.provider.par import read_par, sha256_upper
+from lattice.provider.pypar import is_python_target, select_target, unpack_python
 
 PYTHON_SCHEME = "python:"
 FILE_SCHEME = "file://"
@@ -87,7 +90,10 @@ def _par(ref: str, link_name: str, state_dir: Path) -> ResolvedProvider:
         raise ProviderStartFailed(f"cannot read provider archive {path}: {exc.strerror or exc}") from exc
     try:
         archive = read_par(data)
-        binary = archive.binary(native_target())
+        chosen = select_target(archive)  # this platform's binary, else a Python payload (docs/adr/0009)
+        if is_python_target(chosen):
+            return ResolvedProvider(ref, archive.claims, unpack_python(archive.binaries[chosen], state_dir))
+        binary = archive.binary(chosen)
     except ProviderError as exc:
         raise ProviderStartFailed(f"{path}: {exc}") from exc
     claims = archive.claims

@@ -5,7 +5,9 @@ Tree::
     LatticeError
     └── AppError                    an application cannot be deployed as written
         ├── ManifestInvalid         unknown fields, wrong types, missing refs, bad links (before any change)
-        └── Unsatisfiable           no host matches a spread's label requirements (before any change)
+        ├── Unsatisfiable           no host matches a spread's label requirements (before any change)
+        ├── StaleModule             a module changed but keeps its revision: no host would run the new code
+        └── AppNotDeployed          no application of that name is deployed (undeploy, status)
 """
 
 from __future__ import annotations
@@ -23,3 +25,11 @@ class ManifestInvalid(AppError):
 
 class Unsatisfiable(AppError):
     """The lattice has no host that fits a component's spread requirements."""
+
+
+class StaleModule(AppError):
+    """A module changed (another hash) but keeps its revision; bump it, or deploy with ``--force-update``."""
+
+
+class AppNotDeployed(AppError):
+    """No application of that name is deployed on the lattice."""

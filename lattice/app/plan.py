@@ -1,7 +1,11 @@
 """From a manifest and what the lattice runs now, the commands that bring the lattice to the manifest.
 
 Pure functions: no NATS, no clock. Only instances annotated with the application's name
-(``wasmcloud.dev/appspec``) count as the application's, so other workloads are never touched.
+(``wasmcloud.dev/appspec``) count as the application's, so other workloads are never touched, and every annotated
+instance no component accounts for is stopped. Running actors and providers are matched to components by key
+(from :mod:`lattice.app.facts`), and by normalised ref only when no key is known: never by the text of a path.
+Links are planned as soon as both keys are known, before the starts they need (a provider receives the links
+stored for it when it starts).
 """
 
 from __future__ import annotations
@@ -10,7 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from lattice.app.errors import Unsatisfiable
+from lattice.app.facts import Facts, ModuleFacts
 from lattice.app.manifest import APP_ANNOTATION, Application, Component
+from lattice.provider.status import ProviderReport
+from lattice.refs import canonical_ref
 from lattice.wire import LinkDefinition
 
 
@@ -43,6 +50,7 @@ class HostView:
 class LatticeView:
     hosts: tuple[HostView, ...]
     links: tuple[LinkDefinition, ...] = ()
+    reports: tuple[ProviderReport, ...] = ()  # what SDK providers say about their links (only for status)
 
 
 @dataclass(frozen=True)
@@ -144,60 +152,94 @@ def check_satisfiable(app: Application, hosts: Sequence[HostView]) -> None:
                 raise Unsatisfiable(f"component {comp.name!r}: no host matches {where}")
 
 
-def _actor_count(host: HostView, image: str) -> int:
-    return sum(a.app_instances for a in host.actors if a.image_ref == image)
+# --- matching what runs to components -------------------------------------------------------------------------------
 
 
-def _actor_targets(comp: Component, hosts: Sequence[HostView]) -> dict[str, int]:
+@dataclass(frozen=True)
+class Match:
+    """Which running actors and providers are a component: by key when known, else by normalised ref."""
+
+    comp: Component
+    facts: ModuleFacts | None = None
+
+    @property
+    def key(self) -> str | None:
+        return self.facts.key if self.facts else None
+
+    def actor(self, a: ActorView) -> bool:
+        if self.key:
+            return a.actor_id == self.key
+        return canonical_ref(a.image_ref) == canonical_ref(self.comp.image)
+
+    def provider(self, p: ProviderView) -> bool:
+        if p.link_name != self.comp.link_name:
+            return False
+        if self.key:
+            return p.provider_id == self.key
+        return canonical_ref(p.image_ref) == canonical_ref(self.comp.image)
+
+
+def matcher(comp: Component, facts: Facts | None) -> Match:
+    return Match(comp, (facts or {}).get(comp.name))
+
+
+def owned_count(host: HostView, match: Match) -> int:
+    """Instances of the component on ``host`` that carry the application's annotation."""
+    return sum(a.app_instances for a in host.actors if match.actor(a))
+
+
+def running_providers(host: HostView, match: Match) -> list[ProviderView]:
+    return [p for p in host.providers if match.provider(p)]
+
+
+def _actor_targets(comp: Component, match: Match, hosts: Sequence[HostView]) -> dict[str, int]:
     """Instances wanted per host: spread by weight, then evenly, favouring hosts that already run some."""
     wanted: dict[str, int] = {h.id: 0 for h in hosts}
     for share, eligible in _spread_groups(comp, hosts):
         if not eligible:
             continue
-        ranked = sorted(eligible, key=lambda h: (-_actor_count(h, comp.image), h.id))
+        ranked = sorted(eligible, key=lambda h: (-owned_count(h, match), h.id))
         base, extra = divmod(share, len(ranked))
         for i, host in enumerate(ranked):
             wanted[host.id] += base + (1 if i < extra else 0)
     return wanted
 
 
-def _has_provider(host: HostView, comp: Component) -> bool:
-    return any(p.image_ref == comp.image and p.link_name == comp.link_name for p in host.providers)
-
-
-def _provider_targets(comp: Component, hosts: Sequence[HostView]) -> set[str]:
+def _provider_targets(comp: Component, match: Match, hosts: Sequence[HostView]) -> set[str]:
     """Hosts that should run the provider: at most one instance per host, favouring where it already runs."""
     chosen: set[str] = set()
     for share, eligible in _spread_groups(comp, hosts):
-        ranked = sorted((h for h in eligible if h.id not in chosen), key=lambda h: (not _has_provider(h, comp), h.id))
+        ranked = sorted(
+            (h for h in eligible if h.id not in chosen), key=lambda h: (not running_providers(h, match), h.id)
+        )
         chosen.update(h.id for h in ranked[:share])
     return chosen
 
 
-def _plan_actor(app: Application, comp: Component, hosts: Sequence[HostView], revision: int | None) -> list[Action]:
-    notes = annotations_for(app)
+def _plan_actor(app: Application, match: Match, hosts: Sequence[HostView]) -> list[Action]:
+    comp, notes = match.comp, annotations_for(app)
     actions: list[Action] = []
-    targets = _actor_targets(comp, hosts)
+    targets = _actor_targets(comp, match, hosts)
     for host in hosts:
-        stale = [a for a in host.actors if a.image_ref == comp.image and a.app_instances and revision is not None]
-        actions.extend(
-            UpdateActor(host.id, a.actor_id, comp.image, notes) for a in stale if a.revision < (revision or 0)
-        )
-        want = targets[host.id]
-        have = _actor_count(host, comp.image)
+        mine = [a for a in host.actors if match.actor(a) and a.app_instances]
+        if match.facts is not None and match.facts.rev:
+            actions += [
+                UpdateActor(host.id, a.actor_id, comp.image, notes) for a in mine if a.revision < match.facts.rev
+            ]
+        want, have = targets[host.id], owned_count(host, match)
         if want > have:
             actions.append(StartActor(host.id, comp.image, want - have, notes))
         elif want < have:
-            actor_id = next(a.actor_id for a in host.actors if a.image_ref == comp.image and a.app_instances)
-            actions.append(StopActor(host.id, actor_id, have - want, notes))
+            actions.append(StopActor(host.id, mine[0].actor_id, have - want, notes))
     return actions
 
 
-def _plan_provider(app: Application, comp: Component, hosts: Sequence[HostView]) -> list[Action]:
-    targets = _provider_targets(comp, hosts)
+def _plan_provider(app: Application, match: Match, hosts: Sequence[HostView]) -> list[Action]:
+    comp = match.comp
+    targets = _provider_targets(comp, match, hosts)
     actions: list[Action] = []
     for host in hosts:
-        running = [p for p in host.providers if p.image_ref == comp.image and p.link_name == comp.link_name]
+        running = running_providers(host, match)
         if host.id in targets and not running:
             actions.append(StartProvider(host.id, comp.image, comp.link_name, comp.config, annotations_for(app)))
         elif host.id not in targets:
@@ -207,74 +249,92 @@ def _plan_provider(app: Application, comp: Component, hosts: Sequence[HostView])
     return actions
 
 
-def _find_actor_id(view: LatticeView, image: str) -> str | None:
-    return next((a.actor_id for h in view.hosts for a in h.actors if a.image_ref == image), None)
-
-
-def _find_provider_id(view: LatticeView, comp: Component) -> str | None:
-    return next(
-        (
-            p.provider_id
-            for h in view.hosts
-            for p in h.providers
-            if p.image_ref == comp.image and p.link_name == comp.link_name
-        ),
-        None,
-    )
-
-
-def desired_links(app: Application, view: LatticeView) -> list[LinkDefinition]:
-    """Links whose two ends both run somewhere already (ids come from what runs)."""
-    links: list[LinkDefinition] = []
-    for comp in app.actors:
-        actor_id = _find_actor_id(view, comp.image)
-        for trait in comp.links:
-            target = app.component(trait.target)
-            provider_id = _find_provider_id(view, target)
-            if actor_id and provider_id:
-                links.append(
-                    LinkDefinition(actor_id, provider_id, target.contract, target.link_name, dict(trait.values))
-                )
-    return links
-
-
-def plan(app: Application, view: LatticeView, revisions: Mapping[str, int] | None = None) -> list[Action]:
-    """Everything to do now; an empty list means the lattice matches the manifest.
-
-    ``revisions`` maps an actor image to the revision its module carries now; instances running an older one are
-    live-updated (so rebuilding an actor and redeploying, or just waiting for the next pass, rolls it out).
-    """
-    actions: list[Action] = []
-    for comp in app.components:
-        if comp.is_actor:
-            actions += _plan_actor(app, comp, view.hosts, (revisions or {}).get(comp.image))
-        else:
-            actions += _plan_provider(app, comp, view.hosts)
-    current = {link.identity: link for link in view.links}
-    for link in desired_links(app, view):
-        existing = current.get(link.identity)
-        if existing is None or existing.provider_id != link.provider_id or dict(existing.values) != dict(link.values):
-            actions.append(PutLink(link))
+def _orphans(app: Application, matches: Sequence[Match], hosts: Sequence[HostView]) -> list[Action]:
+    """The application's instances that no component accounts for (an old key, a component removed)."""
+    notes, actions = annotations_for(app), list[Action]()
+    for host in hosts:
+        for a in host.actors:
+            if a.app_instances and not any(m.comp.is_actor and m.actor(a) for m in matches):
+                actions.append(StopActor(host.id, a.actor_id, a.app_instances, notes))
+        for p in host.providers:
+            if p.app_owned and not any(not m.comp.is_actor and m.provider(p) for m in matches):
+                actions.append(StopProvider(host.id, p.provider_id, p.link_name, p.contract_id))
     return actions
 
 
-def plan_removal(app: Application, view: LatticeView) -> list[Action]:
-    """Everything to stop and unlink for ``app undeploy``."""
-    actions: list[Action] = []
-    for link in desired_links(app, view):
-        actions.append(DeleteLink(link.actor_id, link.contract_id, link.link_name))
+def _actor_id(view: LatticeView, match: Match) -> str | None:
+    return match.key or next((a.actor_id for h in view.hosts for a in h.actors if match.actor(a)), None)
+
+
+def _provider_id(view: LatticeView, match: Match) -> str | None:
+    return match.key or next((p.provider_id for h in view.hosts for p in running_providers(h, match)), None)
+
+
+@dataclass(frozen=True)
+class WantedLink:
+    """A link trait of the manifest: its two components and, once both keys are known, the definition."""
+
+    source: str
+    target: str
+    definition: LinkDefinition | None
+
+
+def wanted_links(app: Application, view: LatticeView, facts: Facts | None = None) -> list[WantedLink]:
+    found: list[WantedLink] = []
+    for comp in app.actors:
+        actor_id = _actor_id(view, matcher(comp, facts))
+        for trait in comp.links:
+            target = app.component(trait.target)
+            provider_id = _provider_id(view, matcher(target, facts))
+            link = None
+            if actor_id and provider_id:
+                link = LinkDefinition(actor_id, provider_id, target.contract, target.link_name, dict(trait.values))
+            found.append(WantedLink(comp.name, target.name, link))
+    return found
+
+
+def desired_links(app: Application, view: LatticeView, facts: Facts | None = None) -> list[LinkDefinition]:
+    """The links whose two keys are known (from the facts, or from what runs)."""
+    return [w.definition for w in wanted_links(app, view, facts) if w.definition is not None]
+
+
+def link_is_current(link: LinkDefinition, view: LatticeView) -> bool:
+    existing = next((x for x in view.links if x.identity == link.identity), None)
+    return (
+        existing is not None and existing.provider_id == link.provider_id and dict(existing.values) == dict(link.values)
+    )
+
+
+def plan(app: Application, view: LatticeView, facts: Facts | None = None) -> list[Action]:
+    """Everything to do now, links first; an empty list means the lattice matches the manifest.
+
+    ``facts`` holds the key, revision and hash of each component's module; app instances running an older
+    revision are live-updated (so rebuilding an actor with a higher ``rev`` and redeploying rolls it out).
+    """
+    matches = [matcher(comp, facts) for comp in app.components]
+    actions: list[Action] = [
+        PutLink(link) for link in desired_links(app, view, facts) if not link_is_current(link, view)
+    ]
+    for match in matches:
+        if not match.comp.is_actor:
+            actions += _plan_provider(app, match, view.hosts)
+    for match in matches:
+        if match.comp.is_actor:
+            actions += _plan_actor(app, match, view.hosts)
+    return actions + _orphans(app, matches, view.hosts)
+
+
+def plan_removal(app: Application, view: LatticeView, facts: Facts | None = None) -> list[Action]:
+    """For ``app undeploy``: remove the app's links, and stop every instance carrying its annotation (only those)."""
+    actions: list[Action] = [
+        DeleteLink(link.actor_id, link.contract_id, link.link_name)
+        for link in desired_links(app, view, facts)
+        if any(x.identity == link.identity and x.provider_id == link.provider_id for x in view.links)
+    ]
     notes = annotations_for(app)
     for host in view.hosts:
-        for comp in app.components:
-            if comp.is_actor:
-                count = _actor_count(host, comp.image)
-                actor_id = next((a.actor_id for a in host.actors if a.image_ref == comp.image), "")
-                if count and actor_id:
-                    actions.append(StopActor(host.id, actor_id, count, notes))
-            else:
-                actions.extend(
-                    StopProvider(host.id, p.provider_id, p.link_name, p.contract_id)
-                    for p in host.providers
-                    if p.image_ref == comp.image and p.link_name == comp.link_name and p.app_owned
-                )
+        actions += [StopActor(host.id, a.actor_id, a.app_instances, notes) for a in host.actors if a.app_instances]
+        actions += [
+            StopProvider(host.id, p.provider_id, p.link_name, p.contract_id) for p in host.providers if p.app_owned
+        ]
     return actions

@@ -1,8 +1,12 @@
 """Deployed applications live in the JetStream KV bucket ``LATTICEAPPS_{lattice}``, beside a leader lease.
 
+Keys: ``APP_{name}`` (the manifest, the folder its relative refs resolve against, the facts of its modules and a
+deployment revision), ``APPSTATUS_{name}`` (what the reconciler last saw fail) and ``RECONCILER_LEASE``.
+
 Every host runs a reconciler; only the holder of the lease acts. The lease is a KV entry updated with
-compare-and-set on its revision, so two hosts can never both believe they hold it; a dead holder's lease runs out
-and another host takes over.
+compare-and-set on its revision, so two hosts can never both believe they hold it. A holder releases it when it
+stops cleanly; a dead holder's lease is taken over as soon as the holder no longer answers a ping, or when it
+runs out.
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from nats.js.errors import NoKeysError
@@ -22,21 +27,40 @@ DEFAULT_LEASE_TTL_S = 15.0
 
 log = logging.getLogger(__name__)
 
+IsAlive = Callable[[str], Awaitable[bool]]
+
 
 @dataclass(frozen=True)
 class StoredApp:
     name: str
     document: dict[str, Any]
-    revision: int
+    revision: int  # the KV sequence (for compare-and-set); the deployment revision is ``deployment``
+
+    @property
+    def deployment(self) -> int:
+        """How many times this application was deployed (1 for the first deploy)."""
+        value = self.document.get("deployment", 1)
+        return value if isinstance(value, int) and value > 0 else 1
+
+
+@dataclass(frozen=True)
+class AppFailures:
+    """What went wrong the last time the reconciler acted, per component name (cleared once it runs as wanted)."""
+
+    components: Mapping[str, str] = field(default_factory=dict)
 
 
 class AppStore:
-    """Put, get, list and delete application manifests; acquire the reconciler lease."""
+    """Put, get, list and delete application manifests; their failure records; the reconciler lease."""
 
     def __init__(self, nc: Any, lattice: str, js_domain: str | None = None) -> None:
         self._js = nc.jetstream(domain=js_domain) if js_domain else nc.jetstream()
         self._bucket = subjects.apps_bucket(lattice)
         self._kv: Any = None
+
+    @property
+    def bucket(self) -> str:
+        return self._bucket
 
     async def _open(self) -> Any:
         if self._kv is None:
@@ -51,15 +75,19 @@ class AppStore:
         revision: int = await kv.put(subjects.app_key(name), json.dumps(document, sort_keys=True).encode())
         return revision
 
-    async def get(self, name: str) -> StoredApp | None:
+    async def _get_json(self, key: str) -> tuple[bytes, int] | None:
         kv = await self._open()
         try:
-            entry = await kv.get(subjects.app_key(name))
+            entry = await kv.get(key)
         except Exception:
             return None
-        if entry.value is None or entry.operation in ("DEL", "PURGE"):
+        if entry.value is None or entry.operation in ("DEL", "PURGE") or not entry.value:
             return None
-        return StoredApp(name, _decode(entry.value, name), entry.revision)
+        return bytes(entry.value), int(entry.revision)
+
+    async def get(self, name: str) -> StoredApp | None:
+        found = await self._get_json(subjects.app_key(name))
+        return None if found is None else StoredApp(name, _decode(found[0], name), found[1])
 
     async def list(self) -> list[StoredApp]:
         kv = await self._open()
@@ -79,10 +107,41 @@ class AppStore:
         if await self.get(name) is None:
             return False
         await kv.purge(subjects.app_key(name))
+        await self.put_failures(name, AppFailures())
         return True
 
-    async def acquire_lease(self, holder: str, ttl_s: float = DEFAULT_LEASE_TTL_S) -> bool:
-        """Take or renew the reconciler lease; True when ``holder`` holds it afterwards."""
+    # --- failure records ------------------------------------------------------------------------------------------
+
+    async def failures(self, name: str) -> AppFailures:
+        found = await self._get_json(subjects.app_status_key(name))
+        if found is None:
+            return AppFailures()
+        try:
+            body = json.loads(found[0])
+            comps = body.get("components", {}) if isinstance(body, dict) else {}
+            return AppFailures({str(k): str(v) for k, v in comps.items()} if isinstance(comps, dict) else {})
+        except (ValueError, UnicodeDecodeError):
+            return AppFailures()
+
+    async def put_failures(self, name: str, failures: AppFailures) -> None:
+        kv = await self._open()
+        key = subjects.app_status_key(name)
+        if not failures.components:
+            if await self._get_json(key) is not None:
+                await kv.purge(key)
+            return
+        body = {"components": dict(failures.components), "updated_at": time.time()}
+        await kv.put(key, json.dumps(body, sort_keys=True).encode())
+
+    # --- the leader lease -----------------------------------------------------------------------------------------
+
+    async def acquire_lease(
+        self, holder: str, ttl_s: float = DEFAULT_LEASE_TTL_S, is_alive: IsAlive | None = None
+    ) -> bool:
+        """Take or renew the reconciler lease; True when ``holder`` holds it afterwards.
+
+        Another holder's lease is taken over when it expired, or when ``is_alive`` says that holder is gone.
+        """
         kv = await self._open()
         now = time.time()
         value = json.dumps({"holder": holder, "expires_at": now + ttl_s}).encode()
@@ -91,17 +150,48 @@ class AppStore:
         except Exception:
             entry = None
         try:
-            if entry is None or entry.value is None:
+            if entry is None or not entry.value:
                 await kv.create(subjects.RECONCILER_LEASE_KEY, value)
                 return True
             current = json.loads(entry.value)
-            if current.get("holder") == holder or float(current.get("expires_at", 0)) < now:
-                await kv.update(subjects.RECONCILER_LEASE_KEY, value, last=entry.revision)
-                return True
+            other = str(current.get("holder", ""))
+            expired = float(current.get("expires_at", 0)) < now
+            if other != holder and not expired and (is_alive is None or await is_alive(other)):
+                return False
+            await kv.update(subjects.RECONCILER_LEASE_KEY, value, last=entry.revision)
+            if other != holder:
+                log.info("reconciler lease taken over from %s", other[:12] or "(nobody)")
+            return True
         except Exception as exc:  # lost a compare-and-set race, or a malformed lease: someone else holds it
             log.debug("lease not taken: %s", exc)
             return False
-        return False
+
+    async def lease_holder(self) -> str | None:
+        """Who holds the reconciler lease now (None when nobody does or it ran out)."""
+        found = await self._get_json(subjects.RECONCILER_LEASE_KEY)
+        if found is None:
+            return None
+        try:
+            body = json.loads(found[0])
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(body, dict) or float(body.get("expires_at", 0)) < time.time():
+            return None
+        holder = body.get("holder")
+        return holder if isinstance(holder, str) else None
+
+    async def release_lease(self, holder: str) -> bool:
+        """Give the lease up if ``holder`` holds it (on a clean stop), so another host need not wait for it."""
+        kv = await self._open()
+        try:
+            entry = await kv.get(subjects.RECONCILER_LEASE_KEY)
+            if not entry.value or json.loads(entry.value).get("holder") != holder:
+                return False
+            await kv.delete(subjects.RECONCILER_LEASE_KEY, last=entry.revision)
+        except Exception as exc:
+            log.debug("lease not released: %s", exc)
+            return False
+        return True
 
 
 def _decode(raw: bytes, name: str) -> dict[str, Any]:

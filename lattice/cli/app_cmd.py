@@ -3,31 +3,34 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import time
 from pathlib import Path
 from typing import Any
 
-from lattice.app import deploy, manifest, reconcile
-from lattice.app.errors import AppError, Unsatisfiable
+from lattice.app.deploy import current_status, deploy, stored_app, undeploy, wait_ready
+from lattice.app.errors import AppError, AppNotDeployed, ManifestInvalid
+from lattice.app.reconcile import application
+from lattice.app.status import AppStatus
 from lattice.app.store import AppStore
 from lattice.cli import output
 from lattice.cli.common import DEFAULT_WAIT_S, connection_flags, positive_float, with_client
 from lattice.cli.output import CliError
 from lattice.control import ControlClient
 
-POLL_S = 0.5
-
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parent = connection_flags()
     parser = sub.add_parser("app", help="deploy and inspect applications (wadm-style manifests)")
     cmds = parser.add_subparsers(dest="app_cmd", required=True, metavar="COMMAND")
-    deploy = cmds.add_parser("deploy", parents=[parent], help="deploy a manifest; hosts keep the lattice at it")
-    deploy.add_argument("manifest", type=Path, help="application manifest (YAML)")
-    deploy.add_argument("--no-wait", action="store_true", help="return once stored, without waiting for it to run")
-    deploy.add_argument("--wait-timeout", type=positive_float, default=DEFAULT_WAIT_S, help="seconds to wait")
-    deploy.set_defaults(func=with_client(_deploy))
+    deploy_cmd = cmds.add_parser("deploy", parents=[parent], help="deploy a manifest; hosts keep the lattice at it")
+    deploy_cmd.add_argument("manifest", type=Path, help="application manifest (YAML)")
+    deploy_cmd.add_argument("--no-wait", action="store_true", help="return once stored, without waiting for it to run")
+    deploy_cmd.add_argument("--wait-timeout", type=positive_float, default=DEFAULT_WAIT_S, help="seconds to wait")
+    deploy_cmd.add_argument(
+        "--force-update",
+        action="store_true",
+        help="replace running instances of a module that changed without a higher rev (stop, then start)",
+    )
+    deploy_cmd.set_defaults(func=with_client(_deploy))
     undeploy = cmds.add_parser("undeploy", parents=[parent], help="stop an application and remove its links")
     undeploy.add_argument("name")
     undeploy.set_defaults(func=with_client(_undeploy))
@@ -39,52 +42,43 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def _deploy(ctl: ControlClient, args: argparse.Namespace) -> int:
+    store = AppStore(ctl.nc, ctl.lattice)
+    hosts = await ctl.ping_hosts()
     try:
-        deployed = await deploy.deploy(ctl, args.manifest)
-    except Unsatisfiable as exc:
-        raise CliError(str(exc), output.EXIT_FAILURE) from exc
-    except AppError as exc:
+        done = await deploy(
+            ctl, store, args.manifest, hosts=hosts, force_update=args.force_update, progress=output.progress
+        )
+    except ManifestInvalid as exc:
         raise CliError(str(exc), output.EXIT_USAGE) from exc
-    app, revision = deployed.app, deployed.revision
-    output.progress(f"stored application {app.name!r} (revision {revision}); hosts reconcile the lattice to it")
-    state = await _wait_ready(ctl, app, args.wait_timeout) if not args.no_wait else None
+    except AppError as exc:
+        raise CliError(str(exc), output.EXIT_FAILURE) from exc
+    app = done.app
+    version = f", version {app.version}" if app.version else ""
+    output.progress(f"deployed {app.name!r} (deployment {done.deployment}{version}); the hosts reconcile to it")
+    state = None if args.no_wait else await wait_ready(ctl, store, app, args.wait_timeout, output.progress)
     if args.json:
-        output.emit_json({"name": app.name, "revision": revision, "status": _status_json(state) if state else None})
+        body = {"name": app.name, "version": app.version, "deployment": done.deployment}
+        output.emit_json(body | {"status": status_json(state) if state else None})
     elif state is not None:
-        _print_status(state)
-    return output.EXIT_OK if state is None or state.ready else output.EXIT_TIMEOUT
+        print_status(state)
+    return _exit(state, args.wait_timeout, app.name)
 
 
-async def _wait_ready(ctl: ControlClient, app: manifest.Application, timeout_s: float) -> reconcile.AppStatus:
-    deadline = time.monotonic() + timeout_s
-    last = ""
-    while True:
-        state = reconcile.status(app, await reconcile.observe(ctl, app.name))
-        summary = ", ".join(f"{c.name} {c.running}/{c.wanted}" for c in state.components)
-        summary += f", links {state.links_present}/{state.links_wanted}"
-        if summary != last:
-            output.progress(f"  {summary}")
-            last = summary
-        if state.ready or time.monotonic() > deadline:
-            if not state.ready:
-                output.progress(
-                    f"not ready after {timeout_s:g}s; `lattice app status {app.name}` shows what is missing"
-                )
-            return state
-        await asyncio.sleep(POLL_S)
-
-
-async def _stored_app(ctl: ControlClient, name: str) -> manifest.Application:
-    try:
-        return await deploy.stored_app(ctl, name)
-    except deploy.AppNotDeployed as exc:
-        raise CliError(str(exc)) from exc
+def _exit(state: AppStatus | None, timeout_s: float, name: str) -> int:
+    if state is None or state.ready:
+        return output.EXIT_OK
+    if state.failed:
+        for problem in state.problems():
+            output.progress(f"error: {problem}")
+        return output.EXIT_FAILURE
+    output.progress(f"not ready after {timeout_s:g}s; `lattice app status {name}` shows what is missing")
+    return output.EXIT_TIMEOUT
 
 
 async def _undeploy(ctl: ControlClient, args: argparse.Namespace) -> int:
     try:
-        done = await deploy.undeploy(ctl, args.name)
-    except deploy.AppNotDeployed as exc:
+        done = await undeploy(ctl, AppStore(ctl.nc, ctl.lattice), args.name)
+    except AppNotDeployed as exc:
         raise CliError(str(exc)) from exc
     if args.json:
         output.emit_json({"name": done.name, "actions": done.actions, "errors": done.errors})
@@ -97,42 +91,55 @@ async def _undeploy(ctl: ControlClient, args: argparse.Namespace) -> int:
 
 async def _list(ctl: ControlClient, args: argparse.Namespace) -> int:
     rows = []
-    for stored in await AppStore(ctl.nc, ctl.lattice).list():
+    store = AppStore(ctl.nc, ctl.lattice)
+    for stored in await store.list():
         try:
-            app = reconcile.application(stored)
-            state = reconcile.status(app, await reconcile.observe(ctl, app.name))
+            app = application(stored)
+            state = await current_status(ctl, store, app)
             rows.append(
-                {"name": app.name, "version": app.version, "ready": state.ready, "components": len(app.components)}
+                {
+                    "name": app.name,
+                    "version": app.version,
+                    "deployment": stored.deployment,
+                    "ready": state.ready,
+                    "failed": state.failed,
+                    "status": state.word,
+                    "components": len(app.components),
+                }
             )
         except AppError as exc:
-            rows.append({"name": stored.name, "version": "", "ready": False, "error": str(exc)})
+            row = {"name": stored.name, "version": "", "ready": False, "failed": True, "status": "failed"}
+            rows.append(row | {"error": str(exc)})
     if args.json:
         output.emit_json(rows)
     else:
         output.table(
-            ["NAME", "VERSION", "COMPONENTS", "STATUS"],
-            [
-                [r["name"], r["version"], r.get("components", "-"), "ready" if r["ready"] else "reconciling"]
-                for r in rows
-            ],
+            ["NAME", "VERSION", "DEPLOYMENT", "COMPONENTS", "STATUS"],
+            [[r["name"], r["version"], r.get("deployment", "-"), r.get("components", "-"), r["status"]] for r in rows],
         )
     return output.EXIT_OK
 
 
 async def _status(ctl: ControlClient, args: argparse.Namespace) -> int:
-    app = await _stored_app(ctl, args.name)
-    state = reconcile.status(app, await reconcile.observe(ctl, app.name))
+    store = AppStore(ctl.nc, ctl.lattice)
+    try:
+        app, _ = await stored_app(ctl, store, args.name)
+    except AppNotDeployed as exc:
+        raise CliError(str(exc)) from exc
+    state = await current_status(ctl, store, app)
     if args.json:
-        output.emit_json(_status_json(state))
+        output.emit_json(status_json(state))
     else:
-        _print_status(state)
+        print_status(state)
     return output.EXIT_OK if state.ready else output.EXIT_FAILURE
 
 
-def _status_json(state: reconcile.AppStatus) -> dict[str, Any]:
+def status_json(state: AppStatus) -> dict[str, Any]:
     return {
         "name": state.name,
+        "deployment": state.deployment,
         "ready": state.ready,
+        "failed": state.failed,
         "components": [
             {
                 "name": c.name,
@@ -141,16 +148,42 @@ def _status_json(state: reconcile.AppStatus) -> dict[str, Any]:
                 "wanted": c.wanted,
                 "running": c.running,
                 "hosts": list(c.hosts),
+                "error": c.error or None,
             }
             for c in state.components
         ],
-        "links": {"wanted": state.links_wanted, "present": state.links_present},
+        "links": {
+            "wanted": state.links_wanted,
+            "present": state.links_present,
+            "each": [
+                {
+                    "source": x.source,
+                    "target": x.target,
+                    "contract_id": x.contract,
+                    "values": dict(x.values),
+                    "state": x.state,
+                    "error": x.error or None,
+                }
+                for x in state.links
+            ],
+        },
+        "pending": list(state.pending),
+        "problems": state.problems(),
     }
 
 
-def _print_status(state: reconcile.AppStatus) -> None:
+def print_status(state: AppStatus) -> None:
     output.table(
-        ["COMPONENT", "TYPE", "WANTED", "RUNNING", "HOSTS"],
-        [[c.name, c.type, c.wanted, c.running, ", ".join(h[:12] for h in c.hosts) or "-"] for c in state.components],
+        ["COMPONENT", "TYPE", "WANTED", "RUNNING", "HOSTS", "ERROR"],
+        [
+            [c.name, c.type, c.wanted, c.running, ", ".join(h[:12] for h in c.hosts) or "-", c.error or ""]
+            for c in state.components
+        ],
     )
-    print(f"links: {state.links_present}/{state.links_wanted}   status: {'ready' if state.ready else 'reconciling'}")
+    if state.links:
+        print()
+        output.table(
+            ["LINK", "STATE", "DETAIL"],
+            [[x.label, x.state, x.error if x.state != "linked" else ""] for x in state.links],
+        )
+    print(f"\nlinks: {state.links_present}/{state.links_wanted}   status: {state.word}")

@@ -1,8 +1,15 @@
-"""``lattice ctl``: query and steer a lattice over its control interface (thin: parse → client → print)."""
+"""``lattice ctl``: query and steer a lattice over its control interface (thin: parse → client → print).
+
+Commands whose work a host reports in events (start, stop, scale, update) wait for those events by default and
+say what happened; ``--skip-wait`` returns once the host accepted the command (as wash does). Module refs are
+normalised before they are sent (a path becomes an absolute ``file://`` URL), so the host, the events and the
+inventory all spell them the same way.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeAlias
@@ -18,11 +25,13 @@ from lattice.cli.common import (
     positive_float,
     with_client,
 )
+from lattice.cli.ctl_links import link_del, link_put
 from lattice.cli.output import CliError
 from lattice.control import ControlClient, LatticeEvent, NoHostsError
 from lattice.control import waits as w
 from lattice.control.requests import ActorAuctionAck, ProviderAuctionAck
-from lattice.wire import DEFAULT_LINK_NAME, LinkDefinition
+from lattice.refs import canonical_ref
+from lattice.wire import DEFAULT_LINK_NAME
 
 SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
@@ -63,7 +72,7 @@ def _get(tree: _Tree) -> None:
 def _start(tree: _Tree) -> None:
     start = tree.group("start", "start an actor or a provider (on --host, or on a host chosen by auction)")
     actor = tree.leaf(start, "actor", "start instances of an actor", start_actor)
-    actor.add_argument("ref", help="OCI ref, file:// URL or path of a signed actor module")
+    actor.add_argument("ref", help="file:// URL or path of a signed actor module (or an OCI ref)")
     actor.add_argument("--count", type=int, default=1, help="instances to start (default 1)")
     _placement(actor)
     provider = tree.leaf(start, "provider", "start a capability provider", start_provider)
@@ -94,7 +103,7 @@ def _scale_update(tree: _Tree) -> None:
     _host_arg(scale).add_argument("ref", metavar="ACTOR_REF", help="the actor's image ref (or public key)")
     scale.add_argument("--count", type=int, required=True, help="instances wanted (0 stops the actor)")
     scale.add_argument("--actor-id", default="", help="actor public key (default: resolved by the host)")
-    _annotations(scale)
+    _annotations(_wait(scale))
     update = tree.leaf(tree.group("update", "live-update an actor"), "actor", "swap a running module", update_actor)
     _host_arg(update).add_argument("actor_id", metavar="ACTOR_ID", help="public key (M…) of the running actor")
     update.add_argument("new_ref", metavar="NEW_REF", help="the new module (same key, higher revision)")
@@ -104,11 +113,15 @@ def _scale_update(tree: _Tree) -> None:
 def _link(tree: _Tree) -> None:
     link = tree.group("link", "put, delete or list link definitions")
     put = tree.leaf(link, "put", "link an actor to a provider for a contract", link_put)
-    put.add_argument("actor_id", metavar="ACTOR")
-    put.add_argument("provider_id", metavar="PROVIDER")
+    put.add_argument("actor_id", metavar="ACTOR", help="actor key, call alias or name")
+    put.add_argument("provider_id", metavar="PROVIDER", help="provider key, unique key prefix, name or python: module")
     put.add_argument("contract_id", metavar="CONTRACT")
     put.add_argument("values", nargs="*", type=key_value, metavar="KEY=VALUE", help="link values")
     put.add_argument("--link-name", default=DEFAULT_LINK_NAME)
+    put.add_argument(
+        "--force", action="store_true", help="link keys the lattice does not know yet, or another contract"
+    )
+    _wait(put)
     delete = tree.leaf(link, "del", "remove a link", link_del)
     delete.add_argument("actor_id", metavar="ACTOR")
     delete.add_argument("contract_id", metavar="CONTRACT")
@@ -134,10 +147,12 @@ def _wait(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "--wait",
         nargs="?",
         type=positive_float,
+        default=DEFAULT_WAIT_S,
         const=DEFAULT_WAIT_S,
         metavar="SECONDS",
-        help=f"wait for the events that report the outcome (default {DEFAULT_WAIT_S:g}s)",
+        help=f"how long to wait for the events that report the outcome (default {DEFAULT_WAIT_S:g}s)",
     )
+    parser.add_argument("--skip-wait", action="store_true", help="return once the host accepted the command")
     return parser
 
 
@@ -181,8 +196,8 @@ async def _placed(ctl: ControlClient, args: argparse.Namespace, auction: Callabl
 async def _send(
     ctl: ControlClient, args: argparse.Namespace, expectation: w.Expectation, send: Callable[[], Awaitable[None]]
 ) -> list[LatticeEvent]:
-    """Send a command; with ``--wait``, subscribe to events first and wait for the outcome, with progress lines."""
-    if getattr(args, "wait", None) is None:
+    """Send a command; unless ``--skip-wait``, subscribe to events first and wait for the outcome (progress lines)."""
+    if args.skip_wait:
         await send()
         return []
     async with ctl.watch_events() as events:
@@ -208,13 +223,16 @@ async def get_hosts(ctl: ControlClient, args: argparse.Namespace) -> int:
 
 
 async def get_inventory(ctl: ControlClient, args: argparse.Namespace) -> int:
+    """One host's inventory, or every host's plus the providers run by hand (they answer the providers ping)."""
     if args.host:
-        ids = [await _host_id(ctl, args.host)]
-    else:
-        ids = [h.id for h in await ctl.ping_hosts()]
-        if not ids:
-            raise ctl.no_hosts()
-    ctl_output.inventories([await ctl.get_inventory(h) for h in ids], args.json, one=bool(args.host))
+        host = await _host_id(ctl, args.host)
+        ctl_output.inventories([await ctl.get_inventory(host)], args.json, one=True)
+        return output.EXIT_OK
+    hosts, reports = await asyncio.gather(ctl.ping_hosts(), ctl.ping_providers())
+    manual = [r for r in reports if r.manual]
+    if not hosts and not manual:
+        raise ctl.no_hosts()
+    ctl_output.inventories([await ctl.get_inventory(h.id) for h in hosts], args.json, manual=manual)
     return output.EXIT_OK
 
 
@@ -234,6 +252,7 @@ async def get_links(ctl: ControlClient, args: argparse.Namespace) -> int:
 async def start_actor(ctl: ControlClient, args: argparse.Namespace) -> int:
     if args.count < 1:
         raise CliError("--count must be at least 1", output.EXIT_USAGE)
+    args.ref = canonical_ref(args.ref)
     host = await _placed(ctl, args, lambda: ctl.auction_actor(args.ref, pairs(args.constraint)))
     annotations = pairs(args.annotation)
     events = await _send(
@@ -253,6 +272,7 @@ async def start_provider(ctl: ControlClient, args: argparse.Namespace) -> int:
             json.loads(args.config)
         except ValueError as exc:
             raise CliError(f"--config is not valid JSON: {exc}", output.EXIT_USAGE) from exc
+    args.ref = canonical_ref(args.ref)
     constraints = pairs(args.constraint)
     host = await _placed(ctl, args, lambda: ctl.auction_provider(args.ref, args.link_name, constraints))
     events = await _send(
@@ -303,13 +323,38 @@ async def stop_host(ctl: ControlClient, args: argparse.Namespace) -> int:
 async def scale_actor(ctl: ControlClient, args: argparse.Namespace) -> int:
     if args.count < 0:
         raise CliError("--count must be 0 or more", output.EXIT_USAGE)
+    ref = canonical_ref(args.ref)
     host = await _host_id(ctl, args.host)
-    await ctl.scale_actor(host, args.ref, args.count, actor_id=args.actor_id, annotations=pairs(args.annotation))
-    message = f"accepted: scaling {args.ref} to {args.count} instance(s) on host {host}"
-    return _done(args, message, [], host_id=host, actor_ref=args.ref, count=args.count)
+    actor_id, have = await _running(ctl, host, ref, args.actor_id)
+    if args.count > have:
+        expectation = w.actor_start(ref, host, args.count - have, actor_id)
+    else:
+        expectation = w.actor_stop(actor_id or ref, host)
+    annotations = pairs(args.annotation)
+
+    async def send() -> None:
+        await ctl.scale_actor(host, ref, args.count, actor_id=args.actor_id, annotations=annotations)
+
+    if args.count == have:  # nothing to report: the host has what is asked
+        await send()
+        events: list[LatticeEvent] = []
+    else:
+        events = await _send(ctl, args, expectation, send)
+    verb = "accepted: scaling" if args.skip_wait else "scaled"
+    message = f"{verb} {ref} to {args.count} instance(s) on host {host}"
+    return _done(args, message, events, host_id=host, actor_ref=ref, count=args.count)
+
+
+async def _running(ctl: ControlClient, host: str, ref: str, actor_id: str) -> tuple[str, int]:
+    """The key and instance count of the actor a host runs from ``ref`` (or with key ``actor_id``)."""
+    for found in (await ctl.get_inventory(host)).actors:
+        if found.id == actor_id or found.id == ref or canonical_ref(found.image_ref) == ref:
+            return found.id, len(found.instances)
+    return actor_id, 0
 
 
 async def update_actor(ctl: ControlClient, args: argparse.Namespace) -> int:
+    args.new_ref = canonical_ref(args.new_ref)
     host = await _host_id(ctl, args.host)
     events = await _send(
         ctl,
@@ -319,19 +364,6 @@ async def update_actor(ctl: ControlClient, args: argparse.Namespace) -> int:
     )
     verb = "updated" if events else "accepted: updating"
     return _done(args, f"{verb} {args.actor_id} to {args.new_ref} on host {host}", events, host_id=host)
-
-
-async def link_put(ctl: ControlClient, args: argparse.Namespace) -> int:
-    link = LinkDefinition(args.actor_id, args.provider_id, args.contract_id, args.link_name, pairs(args.values))
-    await ctl.put_link(link)
-    message = f"linked {args.actor_id} to {args.provider_id} for {args.contract_id} ({args.link_name})"
-    return _done(args, message, [], link=link.to_wire())
-
-
-async def link_del(ctl: ControlClient, args: argparse.Namespace) -> int:
-    await ctl.delete_link(args.actor_id, args.contract_id, args.link_name)
-    message = f"removed the link of {args.actor_id} for {args.contract_id} ({args.link_name})"
-    return _done(args, message, [], actor_id=args.actor_id, contract_id=args.contract_id, link_name=args.link_name)
 
 
 async def label_put(ctl: ControlClient, args: argparse.Namespace) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 from lattice.cli import output
 from lattice.control.events import LatticeEvent
 from lattice.control.replies import Host, HostInventory
+from lattice.provider.status import ProviderReport
 from lattice.wire import LinkDefinition
 
 
@@ -25,11 +26,43 @@ def hosts(found: Sequence[Host], as_json: bool) -> None:
     output.table(["HOST ID", "NAME", "UPTIME", "VERSION", "LABELS"], rows)
 
 
-def inventories(found: Sequence[HostInventory], as_json: bool, *, one: bool = False) -> None:
-    """``one``: a single host was asked for, so ``--json`` prints one object instead of a list."""
+def inventories(
+    found: Sequence[HostInventory], as_json: bool, *, one: bool = False, manual: Sequence[ProviderReport] = ()
+) -> None:
+    """``one``: a single host was asked for, so ``--json`` prints one object instead of a list.
+
+    ``manual``: providers run by hand (no host lists them), shown after the hosts; in JSON as one more
+    inventory-shaped entry with ``"host_id": ""`` and ``"manual": true``.
+    """
     if as_json:
-        output.emit_json(found[0].to_json() if one else [inv.to_json() for inv in found])
+        body: Any = found[0].to_json() if one else [inv.to_json() for inv in found]
+        if manual and not one:
+            body.append({"host_id": "", "manual": True, "actors": [], "providers": [_manual(r) for r in manual]})
+        output.emit_json(body)
         return
+    _inventory_tables(found)
+    if manual:
+        print()
+        print("Providers run by hand (no host started them)")
+        print()
+        rows = [(r.provider_id, r.name, r.link_name, r.contract_id, len(r.links)) for r in manual]
+        output.table(["PROVIDER ID", "NAME", "LINK NAME", "CONTRACT", "LINKS"], rows)
+
+
+def _manual(report: ProviderReport) -> dict[str, Any]:
+    return {
+        "id": report.provider_id,
+        "name": report.name,
+        "link_name": report.link_name,
+        "contract_id": report.contract_id,
+        "instance_id": report.instance_id,
+        "image_ref": "",
+        "annotations": {},
+        "links": [x.to_json() for x in report.links],
+    }
+
+
+def _inventory_tables(found: Sequence[HostInventory]) -> None:
     for n, inv in enumerate(found):
         if n:
             print()

@@ -4,6 +4,9 @@ The commands of this package are listed below. Commands that need more than a la
 ``lattice up``/``down``, which run a host — come from other installed packages through the entry-point group
 :data:`COMMAND_GROUP` (see ``pyproject.toml``): each entry names a ``register(subparsers)`` function. So ``lattice``
 never imports ``host``; a command package that fails to load is named on stderr and left out.
+
+Usage errors name the command they belong to (``lattice ctl get hosts: error: unrecognized arguments: --bogus``,
+with that command's usage) and exit 2; ``-v/--verbose`` works before or after the command.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import entry_points
 
 from lattice import __version__
@@ -32,6 +35,7 @@ from lattice.errors import LatticeError
 
 COMMAND_MODULES = [keys_cmd, claims_cmd, ctl_cmd, call_cmd, events_cmd, app_cmd, par_cmd, registry_cmd, dashboard_cmd]
 COMMAND_GROUP = "wasmlattice.cli"
+VERBOSE_HELP = "log debug output to stderr"
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
@@ -47,6 +51,19 @@ def plugin_commands() -> list[tuple[str, Register]]:
     return found
 
 
+def _subparsers(parser: argparse.ArgumentParser) -> Iterator[argparse._SubParsersAction[argparse.ArgumentParser]]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            yield action
+
+
+def _walk(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParser]:
+    for action in _subparsers(parser):
+        for child in dict.fromkeys(action.choices.values()):
+            yield child
+            yield from _walk(child)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lattice",
@@ -54,20 +71,42 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run and steer a wasmCloud-compatible lattice of WebAssembly actors.",
     )
     parser.add_argument("--version", action="version", version=f"lattice {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log debug output to stderr")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")  # checked in parse(), after unknown flags
     for module in COMMAND_MODULES:
         module.register(sub)
     for _name, register in plugin_commands():
         register(sub)
+    for child in _walk(parser):  # -v after the command too; SUPPRESS keeps a leading -v from being reset
+        if "-v" not in child._option_string_actions:
+            child.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=VERBOSE_HELP)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _leaf(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)command parser the arguments reached, so its usage goes with its error."""
+    for action in _subparsers(parser):
+        chosen = getattr(args, action.dest, None)
+        if chosen in action.choices:
+            return _leaf(action.choices[chosen], args)
+    return parser
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        _leaf(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
+    if args.command is None:
+        parser.error("a COMMAND is required (see `lattice --help`)")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    verbose = getattr(args, "verbose", False)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+        level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
         code: int = args.func(args)

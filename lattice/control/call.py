@@ -15,8 +15,7 @@ from typing import Any
 import msgpack
 
 from lattice import keys
-from lattice.control.client import ControlClient
-from lattice.control.errors import NotFoundError, PayloadError
+from lattice.control.errors import PayloadError
 from lattice.rpc import RpcClient, RpcSettings
 from lattice.wire import WasmCloudEntity
 from lattice.wire.hostdata import DEFAULT_RPC_TIMEOUT_MS
@@ -63,23 +62,6 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-async def resolve_actor(ctl: ControlClient, text: str) -> str:
-    """An actor's public key from itself, or from a call alias or name in the lattice's claims."""
-    if keys.is_public_key(text, keys.KeyType.MODULE):
-        return text
-    claims = await ctl.get_claims()
-    for field in ("call_alias", "name"):
-        wanted = text.casefold()
-        found = sorted(
-            {c["sub"] for c in claims if c.get(field, "").casefold() == wanted and c.get("sub", "").startswith("M")}
-        )
-        if len(found) == 1:
-            return found[0]
-        if len(found) > 1:
-            raise NotFoundError(f"{text!r} is the {field} of several actors ({', '.join(found)}): use a key")
-    raise NotFoundError(f"no actor with key, call alias or name {text!r} on lattice {ctl.lattice!r}")
-
-
 async def call_actor(
     nc: Any,
     lattice: str,
@@ -93,3 +75,19 @@ async def call_actor(
     caller = keys.KeyPair.create(keys.KeyType.SERVER).public_key  # the invocation's host_id: this CLI run
     rpc = RpcClient(nc, RpcSettings(lattice, caller, cluster_key, timeout_ms))
     return await rpc.call(cli_origin(), WasmCloudEntity.actor(actor_id), operation, payload)
+
+
+async def call_provider(
+    nc: Any,
+    lattice: str,
+    cluster_key: keys.KeyPair,
+    target: WasmCloudEntity,
+    on_behalf_of: str,
+    operation: str,
+    payload: bytes,
+    timeout_ms: int = DEFAULT_RPC_TIMEOUT_MS,
+) -> bytes:
+    """Invoke a provider operation as the linked actor ``on_behalf_of`` would (providers serve linked actors)."""
+    caller = keys.KeyPair.create(keys.KeyType.SERVER).public_key
+    rpc = RpcClient(nc, RpcSettings(lattice, caller, cluster_key, timeout_ms))
+    return await rpc.call(WasmCloudEntity.actor(on_behalf_of), target, operation, payload)

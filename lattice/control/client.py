@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -61,6 +61,8 @@ from lattice.control.requests import (
     RegistryCredential,
 )
 from lattice.natsconn import NatsConnectError, NatsOptions, connect, redact_url
+from lattice.provider.errors import ReportMalformed
+from lattice.provider.status import ProviderReport
 from lattice.subjects import CtlOp
 from lattice.wire import DEFAULT_LINK_NAME, LinkDefinition
 
@@ -146,10 +148,30 @@ class ControlClient:
 
     # --- lattice-wide queries -------------------------------------------------------------------------------------
 
-    async def ping_hosts(self, timeout_s: float | None = None) -> list[Host]:
-        """Every host that answers within the gather timeout, sorted by id (an empty list when none does)."""
-        replies = await self._gather(self._subject(CtlOp.PING_HOSTS), b"", timeout_s)
+    async def ping_hosts(self, timeout_s: float | None = None, expect: Collection[str] = ()) -> list[Host]:
+        """Every host that answers within the gather timeout, sorted by id (an empty list when none does).
+
+        With ``expect``, the gathering ends as soon as every one of those host ids answered.
+        """
+        wanted = set(expect)
+
+        def enough(replies: list[bytes]) -> bool:
+            return bool(wanted) and wanted <= {h.id for h in _decode_each(Host, replies, quiet=True)}
+
+        replies = await self._gather(self._subject(CtlOp.PING_HOSTS), b"", timeout_s, enough if wanted else None)
         return sorted(_decode_each(Host, replies), key=lambda h: h.id)
+
+    async def ping_providers(self, timeout_s: float | None = None, expect: int = 0) -> list[ProviderReport]:
+        """Every SDK provider's report (identity and link states); ends early once ``expect`` reports arrived."""
+        subject = subjects.providers_ping(self.lattice)
+        replies = await self._gather(subject, b"", timeout_s, (lambda r: len(r) >= expect) if expect else None)
+        reports = []
+        for data in replies:
+            try:
+                reports.append(ProviderReport.decode(data))
+            except ReportMalformed as exc:
+                log.warning("ignoring a malformed provider report: %s", exc)
+        return sorted(reports, key=lambda r: (r.provider_id, r.link_name, r.host_id))
 
     async def get_inventory(self, host_id: str) -> HostInventory:
         reply = await self._request(self._subject(CtlOp.GET_INVENTORY, host_id), b"", host_id=host_id)
@@ -327,8 +349,10 @@ class ControlClient:
             raise ControlUnreachable(f"control request to {self.url} failed: {exc}") from exc
         return bytes(msg.data)
 
-    async def _gather(self, subject: str, body: bytes, timeout_s: float | None) -> list[bytes]:
-        """Publish once and collect every reply that arrives within the gather timeout."""
+    async def _gather(
+        self, subject: str, body: bytes, timeout_s: float | None, enough: Callable[[list[bytes]], bool] | None = None
+    ) -> list[bytes]:
+        """Publish once and collect every reply that arrives within the gather timeout (or until ``enough``)."""
         window = timeout_s if timeout_s is not None else self.timeouts.gather_s
         replies: list[bytes] = []
         try:
@@ -337,7 +361,7 @@ class ControlClient:
             try:
                 await self.nc.publish(subject, body, reply=inbox)
                 await self.nc.flush()
-                await _collect(sub, window, replies)
+                await _collect(sub, window, replies, enough)
             finally:
                 await sub.unsubscribe()
         except NatsError as exc:
@@ -345,7 +369,9 @@ class ControlClient:
         return replies
 
 
-async def _collect(sub: Any, window: float, into: list[bytes]) -> None:
+async def _collect(
+    sub: Any, window: float, into: list[bytes], enough: Callable[[list[bytes]], bool] | None = None
+) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + window
     while (left := deadline - loop.time()) > 0:
@@ -358,6 +384,8 @@ async def _collect(sub: Any, window: float, into: list[bytes]) -> None:
             return
         if status is None:
             into.append(bytes(msg.data))
+            if enough is not None and enough(into):
+                return
 
 
 def _reply_object(data: bytes, what: str, host_id: str = "") -> dict[str, Any]:
@@ -368,13 +396,14 @@ def _reply_object(data: bytes, what: str, host_id: str = "") -> dict[str, Any]:
     return body
 
 
-def _decode_each(kind: type[P], replies: list[bytes]) -> list[P]:
+def _decode_each(kind: type[P], replies: list[bytes], quiet: bool = False) -> list[P]:
     out: list[P] = []
     for data in replies:
         try:
             out.append(kind.decode(data))
         except PayloadError as exc:
-            log.warning("ignoring a malformed %s: %s", kind.WHAT, exc)
+            if not quiet:
+                log.warning("ignoring a malformed %s: %s", kind.WHAT, exc)
     return out
 
 

@@ -14,8 +14,11 @@ from typing import Any
 
 from lattice import keys
 from lattice.app import deploy
+from lattice.app.store import AppStore
 from lattice.control import ControlClient, NoHostsError
+from lattice.control.resolve import find_actor, find_provider
 from lattice.dashboard.errors import ActionInvalid
+from lattice.refs import canonical_ref
 from lattice.wire import DEFAULT_LINK_NAME, LinkDefinition
 
 Body = Mapping[str, Any]
@@ -48,6 +51,16 @@ def count(body: Body, key: str, minimum: int, default: int | None = None) -> int
     return value
 
 
+def flag(body: Body, key: str) -> bool:
+    """A checkbox: absent, false or ``"false"`` is off; true, ``"true"`` or ``"on"`` (a ticked form box) is on."""
+    value = body.get(key, False)
+    if isinstance(value, str) and value.strip().lower() in ("", "false", "true", "on"):
+        value = value.strip().lower() in ("true", "on")
+    if not isinstance(value, bool):
+        raise ActionInvalid(f"{key} must be true or false")
+    return value
+
+
 def string_map(body: Body, key: str) -> dict[str, str]:
     value = body.get(key) or {}
     if not isinstance(value, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
@@ -73,14 +86,14 @@ async def placed(ctl: ControlClient, body: Body, ref: str, auction: Callable[[],
 
 
 async def start_actor(ctl: ControlClient, body: Body) -> str:
-    ref, n = text(body, "actor_ref"), count(body, "count", 1, 1)
+    ref, n = canonical_ref(text(body, "actor_ref")), count(body, "count", 1, 1)
     host = await placed(ctl, body, ref, lambda: ctl.auction_actor(ref))
     await ctl.start_actor(host, ref, n)
     return f"accepted: starting {n} instance(s) of {ref} on host {host}"
 
 
 async def scale_actor(ctl: ControlClient, body: Body) -> str:
-    ref, n = text(body, "actor_ref"), count(body, "count", 0)
+    ref, n = canonical_ref(text(body, "actor_ref")), count(body, "count", 0)
     host = await host_id(ctl, text(body, "host"))
     await ctl.scale_actor(host, ref, n, actor_id=text(body, "actor_id", required=False))
     return f"accepted: scaling {ref} to {n} instance(s) on host {host}"
@@ -94,7 +107,7 @@ async def stop_actor(ctl: ControlClient, body: Body) -> str:
 
 
 async def start_provider(ctl: ControlClient, body: Body) -> str:
-    ref, link_name = text(body, "provider_ref"), text(body, "link_name", default=DEFAULT_LINK_NAME)
+    ref, link_name = canonical_ref(text(body, "provider_ref")), text(body, "link_name", default=DEFAULT_LINK_NAME)
     config = text(body, "config", required=False) or None
     if config is not None:
         try:
@@ -115,10 +128,17 @@ async def stop_provider(ctl: ControlClient, body: Body) -> str:
 
 
 async def put_link(ctl: ControlClient, body: Body) -> str:
-    actor, provider, contract = text(body, "actor_id"), text(body, "provider_id"), text(body, "contract_id")
-    link_name = text(body, "link_name", default=DEFAULT_LINK_NAME)
-    await ctl.put_link(LinkDefinition(actor, provider, contract, link_name, string_map(body, "values")))
-    return f"linked {actor} to {provider} for {contract} ({link_name})"
+    """As ``lattice ctl link put --skip-wait``: both ends resolved as the lattice knows them, the contract checked."""
+    contract, link_name = text(body, "contract_id"), text(body, "link_name", default=DEFAULT_LINK_NAME)
+    values = string_map(body, "values")
+    actor = await find_actor(ctl, text(body, "actor_id"))
+    provider = await find_provider(ctl, text(body, "provider_id"))
+    if provider.contract_id and provider.contract_id != contract:
+        raise ActionInvalid(
+            f"provider {provider.key} ({provider.name or '?'}) serves {provider.contract_id}, not {contract}"
+        )
+    await ctl.put_link(LinkDefinition(actor, provider.key, contract, link_name, values))
+    return f"stored the link of {actor} to {provider.key} for {contract} ({link_name})"
 
 
 async def delete_link(ctl: ControlClient, body: Body) -> str:
@@ -129,12 +149,20 @@ async def delete_link(ctl: ControlClient, body: Body) -> str:
 
 
 async def deploy_app(ctl: ControlClient, body: Body) -> str:
-    done = await deploy.deploy(ctl, Path(text(body, "path")))
-    return f"stored application {done.app.name!r} (revision {done.revision}); hosts reconcile the lattice to it"
+    """As ``lattice app deploy --no-wait``: the same checks, errors and stored facts; the page then shows the status."""
+    path, force_update = Path(text(body, "path")), flag(body, "force_update")
+    notes: list[str] = []
+    store = AppStore(ctl.nc, ctl.lattice)
+    done = await deploy.deploy(
+        ctl, store, path, hosts=await ctl.ping_hosts(), force_update=force_update, progress=notes.append
+    )
+    version = f", version {done.app.version}" if done.app.version else ""
+    said = "".join(f"{note}; " for note in notes)
+    return f"{said}deployed {done.app.name!r} (deployment {done.deployment}{version}); the hosts reconcile to it"
 
 
 async def undeploy_app(ctl: ControlClient, body: Body) -> str:
-    done = await deploy.undeploy(ctl, text(body, "name"))
+    done = await deploy.undeploy(ctl, AppStore(ctl.nc, ctl.lattice), text(body, "name"))
     problems = f"; {len(done.errors)} step(s) failed: {'; '.join(done.errors)}" if done.errors else ""
     return f"undeployed {done.name!r}: {done.actions} action(s){problems}"
 

@@ -20,8 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from lattice.app.deploy import AppNotDeployed
-from lattice.app.errors import AppError, Unsatisfiable
+from lattice.app.errors import AppError, AppNotDeployed, StaleModule, Unsatisfiable
 from lattice.control import (
     CommandRejectedError,
     ControlClient,
@@ -55,6 +54,7 @@ STATUS_BY_ERROR: tuple[tuple[type[Exception], int], ...] = (
     (ActionInvalid, 400),
     (PayloadError, 400),
     (Unsatisfiable, 409),
+    (StaleModule, 409),
     (AppNotDeployed, 404),
     (AppError, 400),
     (NoHostsError, 404),  # also HostNotFoundError: the host vanished

@@ -1,5 +1,8 @@
 """One JSON picture of the lattice for the page: hosts, actors with instances per host, providers, links, claims
-and apps with their status. Each part that cannot be fetched is reported in ``errors`` and the rest still shown."""
+and apps with their status. Each part that cannot be fetched is reported in ``errors`` and the rest still shown.
+
+An application's status is the one ``lattice app status`` prints (:func:`lattice.app.deploy.current_status`: facts,
+recorded failures, the links' states as providers report them), observed from the inventories fetched here."""
 
 from __future__ import annotations
 
@@ -9,7 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lattice.app import reconcile
+from lattice.app.deploy import current_status
 from lattice.app.errors import AppError
+from lattice.app.observe import view_of
 from lattice.app.store import AppStore
 from lattice.control import ControlClient
 from lattice.control.replies import Host, HostInventory
@@ -70,20 +75,31 @@ async def _apps(
     ctl: ControlClient, inventories: Sequence[HostInventory], links: Sequence[LinkDefinition]
 ) -> list[Json]:
     out: list[Json] = []
-    for stored in await AppStore(ctl.nc, ctl.lattice).list():
+    store = AppStore(ctl.nc, ctl.lattice)
+    stored_apps = await store.list()
+    running = sum(len(inv.providers) for inv in inventories)
+    reports = await ctl.ping_providers(expect=running) if stored_apps and running else []
+    for stored in stored_apps:
         try:
             app = reconcile.application(stored)
         except AppError as exc:
             out.append({"name": stored.name, "version": "", "status": "invalid", "error": str(exc), "components": []})
             continue
-        state = reconcile.status(app, reconcile.view_of(inventories, links, app.name))
+        state = await current_status(ctl, store, app, view=view_of(inventories, links, app.name, reports))
         components = [
             {"name": c.name, "type": c.type, "wanted": c.wanted, "running": c.running} for c in state.components
         ]
-        status = "ready" if state.ready else "reconciling"
         links_state = {"wanted": state.links_wanted, "present": state.links_present}
         out.append(
-            {"name": app.name, "version": app.version, "status": status, "components": components, "links": links_state}
+            {
+                "name": app.name,
+                "version": app.version,
+                "deployment": state.deployment,
+                "status": state.word,
+                "error": "; ".join(state.problems()),
+                "components": components,
+                "links": links_state,
+            }
         )
     return out
 

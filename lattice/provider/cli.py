@@ -2,8 +2,15 @@
 
 HostData comes from, in order: ``--host-data`` / ``$WASMCLOUD_HOST_DATA`` (one base64 JSON line), ``--manual``
 (built from the flags below, each with its environment variable), else one line on stdin (how a host starts a
-provider). Exit codes: 0 after a graceful stop, 1 when serving failed, 2 when the host data or flags are unusable.
-Errors are printed as one clean line, never as a traceback.
+provider).
+
+A provider run by hand keeps one identity across restarts (links are stored by provider key): ``--provider-key``,
+else the subject of its package's ``claims.jwt``, else a key kept in a seed file made once, 0600
+(``--provider-seed``, default ``{keys dir}/provider-{name}.nk``, as ``lattice keys`` does). It signs with the
+local lattice's cluster seed (``{state dir}/cluster.nk`` of ``lattice up``) unless ``--cluster-seed`` names one.
+
+Exit codes: 0 after a graceful stop, 1 when serving failed, 2 when the host data or flags are unusable. Errors are
+printed as one clean line, never as a traceback.
 """
 
 from __future__ import annotations
@@ -13,13 +20,16 @@ import asyncio
 import json
 import logging
 import os
+import re
 import sys
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NoReturn
 
 from lattice import keys
+from lattice.cli.keyfiles import keys_dir, local_cluster_seed_file
 from lattice.errors import LatticeError
 from lattice.provider import hostdata
 from lattice.provider.claims import module_claims
@@ -52,9 +62,18 @@ FLAGS = (
     Flag("nats-creds", "NATS_CREDS", "--manual: NATS creds file"),
     Flag("lattice", "WASMCLOUD_LATTICE_PREFIX", "--manual: lattice prefix", DEFAULT_LATTICE),
     Flag("link-name", None, "--manual: link name", DEFAULT_LINK_NAME),
-    Flag("cluster-seed", "WASMCLOUD_CLUSTER_SEED", "--manual: cluster seed (SC…) to sign calls; random if unset"),
+    Flag(
+        "cluster-seed",
+        "WASMCLOUD_CLUSTER_SEED",
+        "--manual: cluster seed (SC…) or a file holding it; default: the local lattice's cluster.nk of `lattice up`",
+    ),
     Flag("cluster-issuers", "WASMCLOUD_CLUSTER_ISSUERS", "--manual: extra trusted cluster keys, comma separated"),
     Flag("provider-key", None, "--manual: provider key (V…); default: the package's claims.jwt subject"),
+    Flag(
+        "provider-seed",
+        None,
+        "--manual, without claims.jwt: seed file of the provider key, made once (default {keys dir}/provider-NAME.nk)",
+    ),
     Flag("host-id", None, "--manual: host id (N…) that may shut this provider down; random if unset"),
     Flag("rpc-timeout-ms", "WASMCLOUD_RPC_TIMEOUT_MS", "--manual: RPC timeout", str(DEFAULT_RPC_TIMEOUT_MS)),
     Flag("js-domain", "WASMCLOUD_JS_DOMAIN", "--manual: JetStream domain"),
@@ -86,17 +105,55 @@ def flag_value(args: argparse.Namespace, flag: Flag) -> str | None:
     return value if value is not None else flag.default
 
 
-def _provider_key(cls: type[Provider], given: str | None) -> str:
+def _provider_key(cls: type[Provider], given: str | None, seed_file: str | None) -> str:
     if given:
         if not keys.is_public_key(given, keys.KeyType.SERVICE):
             raise ProviderConfigError(f"--provider-key {given[:12]!r}… is not a V… service key")
         return given
     try:
         return module_claims(cls.__module__).subject
-    except ProviderConfigError as exc:
-        key = keys.KeyPair.create(keys.KeyType.SERVICE).public_key
-        log.warning("no provider claims (%s); using a random provider key %s", exc, key)
-        return key
+    except ProviderConfigError:
+        path = Path(seed_file).expanduser() if seed_file else keys_dir() / f"provider-{_slug(cls)}.nk"
+        pair = kept_key(path, keys.KeyType.SERVICE)
+        log.info("provider key %s (no claims.jwt: kept in %s)", pair.public_key, path)
+        return pair.public_key
+
+
+def _slug(cls: type[Provider]) -> str:
+    module = cls.__module__ if cls.__module__ != "__main__" else Path(sys.argv[0]).stem
+    return re.sub(r"[^A-Za-z0-9_-]", "_", f"{module}.{cls.__name__}" if module else cls.__name__)
+
+
+def kept_key(path: Path, kind: keys.KeyType) -> keys.KeyPair:
+    """The key pair in a seed file, made (0600) on first use."""
+    try:
+        if path.is_file():
+            return keys.KeyPair.from_seed(path.read_text(encoding="ascii").strip(), kind)
+        pair = keys.KeyPair.create(kind)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(pair.seed + "\n")
+        return pair
+    except (OSError, UnicodeDecodeError, keys.NKeyError) as exc:
+        raise ProviderConfigError(f"provider seed file {path}: {exc}") from exc
+
+
+def _cluster_seed(given: str | None) -> str | None:
+    """``--cluster-seed`` (a seed or a file holding one), else the local lattice's, else None."""
+    if given:
+        text = given.strip()
+        if text.startswith("S") and len(text) == keys.SEED_LENGTH:
+            return text
+        try:
+            return Path(text).expanduser().read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ProviderConfigError(f"bad --cluster-seed: neither a seed nor a readable file ({exc})") from exc
+    local = local_cluster_seed_file()
+    if local.is_file():
+        log.info("signing with the local lattice's cluster key (%s)", local)
+        return local.read_text(encoding="ascii").strip()
+    return None
 
 
 def _manual_links(
@@ -121,7 +178,7 @@ def _manual_links(
 def manual_host_data(cls: type[Provider], args: argparse.Namespace) -> HostData:
     """HostData for a provider started by hand (``--manual``)."""
     get = {flag.name: flag_value(args, flag) for flag in FLAGS}
-    seed = get["cluster-seed"]
+    seed = _cluster_seed(get["cluster-seed"])
     try:
         cluster = (
             keys.KeyPair.from_seed(seed, keys.KeyType.CLUSTER) if seed else keys.KeyPair.create(keys.KeyType.CLUSTER)
@@ -130,9 +187,13 @@ def manual_host_data(cls: type[Provider], args: argparse.Namespace) -> HostData:
     except (keys.NKeyError, ValueError) as exc:
         raise ProviderConfigError(f"bad --cluster-seed or --rpc-timeout-ms: {exc}") from exc
     if not seed:
-        log.warning("no cluster seed given: signing with a random cluster key %s", cluster.public_key)
+        log.warning(
+            "no cluster seed (no --cluster-seed, no `lattice up` cluster.nk): this provider signs with a new cluster "
+            "key %s that no host trusts, and accepts calls only from it; pass --cluster-seed",
+            cluster.public_key,
+        )
     extra = [k.strip() for k in (get["cluster-issuers"] or "").split(",") if k.strip()]
-    provider_key = _provider_key(cls, get["provider-key"])
+    provider_key = _provider_key(cls, get["provider-key"], get["provider-seed"])
     link_name = get["link-name"] or DEFAULT_LINK_NAME
     return HostData(
         host_id=get["host-id"] or keys.KeyPair.create(keys.KeyType.SERVER).public_key,
@@ -178,7 +239,7 @@ def main(cls: type[Provider], argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     configure_logging(host_data)
     try:
-        asyncio.run(ProviderRunner(cls, host_data, watch_parent=from_host).run())
+        asyncio.run(ProviderRunner(cls, host_data, watch_parent=from_host, manual=bool(args.manual)).run())
     except LatticeError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -16,6 +16,7 @@ from lattice.provider.provider import Provider
 from lattice.rpc import InvocationRejected, RpcError
 from lattice.rpc.inbound import Recipient, Wording, admit, decode, invocation_id_of
 from lattice.wire import Invocation, InvocationResponse, MessageMalformed
+from lattice.wire.replay import ReplayCache
 
 log = logging.getLogger(__name__)
 UNLINKED_ACTOR = "unlinked actor"
@@ -51,6 +52,7 @@ class Dispatcher:
 
     def __init__(self, provider: Provider) -> None:
         self.provider = provider
+        self.replays = ReplayCache()
 
     async def answer(self, data: bytes) -> InvocationResponse:
         try:
@@ -72,7 +74,9 @@ class Dispatcher:
     async def _serve(self, inv: Invocation) -> bytes:
         provider = self.provider
         recipient = Recipient(provider.provider_key, provider.link_name)
-        payload = await admit(inv, provider.ctx.rpc, provider.host_data.cluster_issuers, recipient, WORDING)
+        payload = await admit(
+            inv, provider.ctx.rpc, provider.host_data.cluster_issuers, recipient, WORDING, self.replays
+        )
         check_linked(provider, inv)
         op = find_operation(provider, inv.operation)
         arg = decode_payload(op, payload)

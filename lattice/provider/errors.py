@@ -17,7 +17,8 @@ Tree::
         ├── LinkRefused                put_link refused a link (port in use, bad settings …); the link is not kept
         ├── OperationFailed            a handler failed; the message goes back to the caller as is
         ├── ProviderBusy               too many invocations in flight; try again later
-        └── ProviderArchiveError       a provider archive (PAR) is malformed, unsigned or altered
+        ├── ProviderArchiveError       a provider archive (PAR) is malformed, unsigned or altered
+        └── ReportMalformed            a provider's answer to the providers ping is not a provider report
 """
 
 from __future__ import annotations
@@ -66,6 +67,10 @@ class ProviderArchiveError(ProviderError):
     """A provider archive (PAR) is malformed, its claims do not verify, or a binary does not match its hash."""
 
 
+class ReportMalformed(ProviderError, ValueError):
+    """A provider's answer to the providers ping is not the JSON report :mod:`lattice.provider.status` describes."""
+
+
 __all__ = [
     "BadPayload",
     "InvocationRejected",
@@ -76,6 +81,7 @@ __all__ = [
     "ProviderConfigError",
     "ProviderDefinitionError",
     "ProviderError",
+    "ReportMalformed",
     "UnknownOperation",
     "UnlinkedActor",
 ]

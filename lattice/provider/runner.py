@@ -1,10 +1,13 @@
 """Runs one provider instance: connect, subscribe (docs/protocol.md §8 step 2), serve, and stop gracefully.
 
 Subscriptions: the invocation subject with queue group ``rpc``; ``linkdefs.put``/``linkdefs.del``, ``health`` and
-``shutdown`` without a queue group. No callback waits for work: invocations go to a bounded task set, link changes
-to one ordered queue worker. Shutdown (JSON ``{"host_id"}``, honoured when it names our host or is empty, or
-SIGTERM/SIGINT, or the parent process going away) replies ``shutting down``, stops taking work, lets work in flight
-finish for a grace period, runs ``on_shutdown`` and drains the connection.
+``shutdown`` without a queue group; and the lattice-wide providers ping, answered with a
+:class:`~lattice.provider.status.ProviderReport` (identity and the state of every link). Each link applied or
+refused is also announced as a ``linkdef_applied`` / ``linkdef_refused`` event (:mod:`lattice.provider.status`).
+No callback waits for work: invocations go to a bounded task set, link changes to one ordered queue worker.
+Shutdown (JSON ``{"host_id"}``, honoured when it names our host or is empty, or SIGTERM/SIGINT, or the parent
+process going away) replies ``shutting down``, stops taking work, lets work in flight finish for a grace period,
+runs ``on_shutdown`` and drains the connection.
 """
 
 from __future__ import annotations
@@ -25,6 +28,16 @@ from lattice.provider.errors import LinkRefused, ProviderConfigError
 from lattice.provider.hostdata import nats_options
 from lattice.provider.links import LinkTable
 from lattice.provider.provider import Provider, ProviderContext
+from lattice.provider.status import (
+    LINK_APPLIED_EVENT,
+    LINK_REFUSED_EVENT,
+    LINKED,
+    REFUSED,
+    LinkReport,
+    ProviderReport,
+    link_event,
+)
+from lattice.provider.stored_links import stored_links
 from lattice.provider.tasks import DEFAULT_MAX_WAITING, BoundedTasks
 from lattice.rpc import RpcClient, RpcSettings
 from lattice.subjects import ProviderChannel
@@ -76,10 +89,13 @@ class ProviderRunner:
         *,
         watch_parent: bool = False,
         tuning: RunnerTuning = DEFAULT_TUNING,
+        manual: bool = False,
     ) -> None:
         self.cls = cls
         self.host_data = host_data
         self.watch_parent = watch_parent
+        self.manual = manual
+        self._nc: Any = None
         self.tuning = tuning
         self.links = LinkTable()
         self._stop = asyncio.Event()
@@ -105,9 +121,13 @@ class ProviderRunner:
         settings = RpcSettings(hd.lattice_rpc_prefix, hd.host_id, cluster_key, timeout_ms, js_domain=hd.js_domain)
         provider = self.cls(ProviderContext(hd, nc, RpcClient(nc, settings), self.links))
         self.provider = provider
+        self._nc = nc
         try:
             await provider.on_start()
-            for link in hd.link_definitions:
+            links = list(hd.link_definitions)
+            if self.manual:  # no host hands it the stored links: it reads them itself
+                links += await stored_links(nc, hd.lattice_rpc_prefix, hd.js_domain, hd.provider_key, hd.link_name)
+            for link in links:
                 await self._apply(True, link)
             await self._subscribe(nc, Dispatcher(provider))
             self._install_signals()
@@ -139,6 +159,7 @@ class ProviderRunner:
             await nc.subscribe(channel(ProviderChannel.HEALTH), cb=self._on_health),
             await nc.subscribe(channel(ProviderChannel.SHUTDOWN), cb=self._on_shutdown),
             await nc.subscribe(subjects.provider_rpc(lattice, pk, link), queue=subjects.PROVIDER_QUEUE, cb=on_rpc),
+            await nc.subscribe(subjects.providers_ping(lattice), cb=self._on_ping),
         ]
         await flush_all(nc)
 
@@ -187,6 +208,44 @@ class ProviderRunner:
         if not self._side_tasks.try_spawn(answer()):
             await self._respond(msg, HealthCheckResponse(False, "busy").encode())
 
+    def report(self) -> ProviderReport:
+        """Who this provider is and the state of every link it was given."""
+        assert self.provider is not None
+        hd, provider = self.host_data, self.provider
+        links = [LinkReport(link.actor_id, LINKED) for link in self.links.all()]
+        links += [LinkReport(actor, REFUSED, why) for actor, why in sorted(provider.refused_links.items())]
+        return ProviderReport(
+            provider_id=hd.provider_key,
+            link_name=hd.link_name,
+            contract_id=provider.contract_id,
+            host_id=hd.host_id,
+            instance_id=hd.instance_id,
+            name=type(provider).__name__,
+            manual=self.manual,
+            links=tuple(links),
+        )
+
+    async def _on_ping(self, msg: Any) -> None:
+        await self._respond(msg, self.report().encode())
+
+    async def _announce(self, link: LinkDefinition, error: str | None) -> None:
+        """``linkdef_applied`` or ``linkdef_refused`` on the lattice's event subject (best effort)."""
+        hd = self.host_data
+        data = {
+            "actor_id": link.actor_id,
+            "provider_id": link.provider_id,
+            "link_name": link.link_name,
+            "contract_id": link.contract_id,
+            "host_id": hd.host_id,
+            "instance_id": hd.instance_id,
+        }
+        name = LINK_APPLIED_EVENT if error is None else LINK_REFUSED_EVENT
+        body = link_event(name, hd.provider_key, data if error is None else {**data, "error": error})
+        try:
+            await self._nc.publish(subjects.events(hd.lattice_rpc_prefix), body)
+        except Exception as exc:  # connection closing: the ping still tells the truth
+            log.debug("could not announce link of %s: %s", link.actor_id, exc)
+
     async def _on_shutdown(self, msg: Any) -> None:
         host_id = shutdown_host_id(msg.data)
         if host_id is None:
@@ -226,14 +285,17 @@ class ProviderRunner:
         except LinkRefused as exc:
             log.error("link from actor %s refused: %s", link.actor_id, exc)
             provider.refused_links[link.actor_id] = str(exc)
+            await self._announce(link, str(exc))
             return
         except Exception:
             log.exception("put_link for actor %s failed", link.actor_id)
             provider.refused_links[link.actor_id] = "put_link failed (see the provider's log)"
+            await self._announce(link, provider.refused_links[link.actor_id])
             return
         provider.refused_links.pop(link.actor_id, None)
         self.links.put(link)
         log.info("linked actor %s", link.actor_id)
+        await self._announce(link, None)
 
     async def _hook(self, work: Any, what: str) -> None:
         try:

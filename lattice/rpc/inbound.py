@@ -1,10 +1,10 @@
 """The checks every lattice member runs on an inbound invocation, before anything acts on it
 (docs/protocol.md §4.2–§4.4).
 
-decode → fetch the payload (de-chunk) → anti-forgery → is it for me? Hosts (for their actors) and providers compose
-the same steps and go on with their own (claims and policy; links and handlers). Each step raises
-:class:`InvocationRejected` whose message is what the caller will read; how a member words it is a :class:`Wording`,
-so a host answers as OTP hosts do and a provider as wasmbus-rpc does.
+decode → fetch the payload (de-chunk) → anti-forgery → is it for me? → not a replay (:mod:`lattice.wire.replay`).
+Hosts (for their actors) and providers compose the same steps and go on with their own (claims and policy; links
+and handlers). Each step raises :class:`InvocationRejected` whose message is what the caller will read; how a member
+words it is a :class:`Wording`, so a host answers as OTP hosts do and a provider as wasmbus-rpc does.
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Protocol
 
+from lattice.claims.model import InvocationClaims
 from lattice.rpc.errors import ChunkError, InvocationRejected
 from lattice.wire import ForgedInvocation, Invocation, MessageMalformed, antiforgery, unpack
+from lattice.wire.errors import ReplayedInvocation
+from lattice.wire.replay import ReplayCache
 
 
 @dataclass(frozen=True)
@@ -67,10 +70,20 @@ async def fetch_payload(source: PayloadSource, inv: Invocation, wording: Wording
         raise InvocationRejected(wording.payload.format(reason=exc)) from None
 
 
-def verify(inv: Invocation, payload: bytes, cluster_issuers: Collection[str], wording: Wording) -> None:
+def verify(inv: Invocation, payload: bytes, cluster_issuers: Collection[str], wording: Wording) -> InvocationClaims:
     try:
-        antiforgery.validate(inv, cluster_issuers, full_msg=payload)
+        return antiforgery.validate(inv, cluster_issuers, full_msg=payload)
     except ForgedInvocation as exc:
+        raise InvocationRejected(wording.forged.format(reason=exc)) from None
+
+
+def check_replay(replays: ReplayCache | None, claims: InvocationClaims, wording: Wording) -> None:
+    """Each genuine invocation is admitted once within its validity window (:mod:`lattice.wire.replay`)."""
+    if replays is None:
+        return
+    try:
+        replays.admit(claims.subject, claims.issued_at)
+    except ReplayedInvocation as exc:
         raise InvocationRejected(wording.forged.format(reason=exc)) from None
 
 
@@ -88,9 +101,12 @@ async def admit(
     cluster_issuers: Collection[str],
     recipient: Recipient,
     wording: Wording,
+    replays: ReplayCache | None = None,
 ) -> bytes:
-    """The steps after decoding: the full payload, once the invocation is proven genuine and meant for ``recipient``."""
+    """The steps after decoding: the full payload, once the invocation is proven genuine, meant for ``recipient``
+    and (with ``replays``) not received before."""
     payload = await fetch_payload(source, inv, wording)
-    verify(inv, payload, cluster_issuers, wording)
+    claims = verify(inv, payload, cluster_issuers, wording)
     check_recipient(inv, recipient, wording)
+    check_replay(replays, claims, wording)
     return payload

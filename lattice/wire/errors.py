@@ -10,7 +10,8 @@ Tree::
             ├── UnknownIssuer       signed by a cluster key that is not a trusted issuer
             ├── InvocationTampered  payload changed under a valid token (hash mismatch)
             ├── WrongTarget         token was made for another origin/target/operation/id (replayed elsewhere)
-            └── BadInvocationToken  token missing, malformed, badly signed, expired or lacking metadata
+            ├── BadInvocationToken  token missing, malformed, badly signed, expired or lacking metadata
+            └── ReplayedInvocation  an invocation id already received, or a token outside the replay window
 """
 
 from __future__ import annotations
@@ -45,3 +46,8 @@ class WrongTarget(ForgedInvocation):
 
 class BadInvocationToken(ForgedInvocation):
     """The invocation's token is missing, malformed, badly signed, expired, or lacks metadata."""
+
+
+class ReplayedInvocation(ForgedInvocation):
+    """The invocation id was already received within its validity window (a replay), or its token is outside the
+    window the replay cache covers (:mod:`lattice.wire.replay`)."""

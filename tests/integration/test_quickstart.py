@@ -82,7 +82,7 @@ def test_quickstart_commands_run_as_written(tmp_path: Path) -> None:
         assert '"path":"/hello"' in done.stdout
         assert '"counter":2' in done.stdout
         assert "pong from ponger" in done.stdout
-        assert "serving link name default" in done.stdout
+        assert '"Howdy, World!"' in done.stdout, "the provider of step 3, linked and called"
     finally:
         subprocess.run(
             ["bash", "-c", "lattice down || true"], cwd=work, env=env, capture_output=True, timeout=60, check=False

@@ -133,6 +133,29 @@ async def replayed_to_provider(lat: SecureLattice) -> str:
     return await _rpc_error(lat, _kv_subject(lat), replayed)
 
 
+async def _replayed(lat: SecureLattice, subject: str, inv: Invocation) -> str:
+    """The captured invocation was served once; sent again unchanged, it is refused."""
+    first = await raw_rpc(lat.nc, subject, inv.encode())
+    assert first.error is None, first.error
+    return await _rpc_error(lat, subject, inv)
+
+
+async def same_invocation_replayed_to_actor(lat: SecureLattice) -> str:
+    return await _replayed(lat, subjects.actor_rpc(lat.lattice, lat.actors["echo"]), _to_actor(lat, "echo"))
+
+
+async def same_invocation_replayed_to_provider(lat: SecureLattice) -> str:
+    return await _replayed(lat, _kv_subject(lat), _to_keyvalue(lat, "kvgood"))
+
+
+async def stale_invocation_token(lat: SecureLattice) -> str:
+    inv = _to_actor(lat, "echo")
+    origin, target = inv.origin, inv.target
+    msg = HttpRequest("GET", "/signed").encode()
+    stale = antiforgery.sign(origin, target, HANDLE_REQUEST, msg, lat.cluster, _host_key(), now=1)  # 1970
+    return await _rpc_error(lat, subjects.actor_rpc(lat.lattice, lat.actors["echo"]), stale)
+
+
 async def tampered_module(lat: SecureLattice) -> str:
     return await _start_failure(lat, lat.module_file(tampered("echo"), "tampered"))
 
@@ -262,6 +285,9 @@ ROWS = [
     Row("altered-payload-to-provider", altered_payload_to_provider, "hash does not match its contents"),
     Row("token-replayed-to-other-actor", replayed_to_other_actor, "token was issued for another target"),
     Row("token-replayed-to-provider", replayed_to_provider, "token was issued for another target"),
+    Row("same-invocation-replayed-to-actor", same_invocation_replayed_to_actor, "was already received: a replay"),
+    Row("same-invocation-replayed-to-provider", same_invocation_replayed_to_provider, "was already received: a replay"),
+    Row("stale-invocation-token", stale_invocation_token, "outside the 300s replay window"),
     Row("tampered-module", tampered_module, "the module was altered after signing"),
     Row("expired-claims", expired_claims, "expired at"),
     Row("not-yet-valid-claims", not_yet_valid_claims, "are not valid before"),

@@ -151,7 +151,7 @@ async def test_an_app_deploys_and_undeploys_from_the_page(page: Any, lattice: Li
     form = page.locator("#deploy-app")
     await form.locator('input[name="path"]').fill(str(manifest))
     await form.get_by_role("button").click()
-    await expect(page.get_by_test_id("notice")).to_contain_text("stored application 'tiny'")
+    await expect(page.get_by_test_id("notice")).to_contain_text("deployed 'tiny' (deployment 1, version v1)")
     row = page.get_by_test_id("app-tiny")
     await expect(row.get_by_test_id("app-status")).to_have_text("ready", timeout=60_000)
     await screenshot(page, lattice, "dashboard-app")

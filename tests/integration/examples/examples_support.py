@@ -23,7 +23,10 @@ import aiohttp
 from host.config import HostConfig
 from host.host import Host
 from lattice import keys
-from lattice.app import manifest, reconcile
+from lattice.app import manifest
+from lattice.app.deploy import current_status
+from lattice.app.status import AppStatus
+from lattice.app.store import AppStore
 from lattice.claims import read_claims
 from lattice.control import ControlClient
 from lattice.natsconn import NatsOptions, connect
@@ -130,14 +133,15 @@ async def wait_listening(port: int, timeout_s: float = SETTLE_S) -> None:
     await wait_until(accepts, timeout_s, f"a listener on port {port}", poll_s=POLL_S, retry_on=(OSError,))
 
 
-async def wait_app_ready(lattice: ExampleLattice, app: manifest.Application) -> reconcile.AppStatus:
-    """Until every component of ``app`` runs and every link is in place (as ``lattice app status`` reports)."""
+async def wait_app_ready(lattice: ExampleLattice, app: manifest.Application) -> AppStatus:
+    """Until every component of ``app`` runs and every link is taken by its provider (as ``lattice app status``)."""
+    store = AppStore(lattice.nc, lattice.prefix)
 
-    async def ready() -> reconcile.AppStatus | None:
-        state = reconcile.status(app, await reconcile.observe(lattice.ctl, app.name))
+    async def ready() -> AppStatus | None:
+        state = await current_status(lattice.ctl, store, app)
         return state if state.ready else None
 
-    found: reconcile.AppStatus = await wait_until(ready, READY_TIMEOUT_S, f"{app.name} to be ready", poll_s=POLL_S * 4)
+    found: AppStatus = await wait_until(ready, READY_TIMEOUT_S, f"{app.name} to be ready", poll_s=POLL_S * 4)
     return found
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,40 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.waiting import WaitTimeout, wait_until_blocking
-
-REPO = Path(__file__).resolve().parents[3]
-APP = REPO / "actors-examples" / "app.yaml"
-LATTICE = [sys.executable, "-m", "lattice.cli.main"]
-READY_S = 60.0
-PORT_VARS = ("ECHO_PORT", "KVCOUNTER_PORT", "PINGER_PORT", "LOGGER_PORT")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def wait_ready(state_dir: Path, proc: subprocess.Popen[bytes], log: Path) -> dict[str, Any]:
-    ready = state_dir / "up" / "ready.json"
-
-    def written() -> bool:
-        if proc.poll() is not None and not ready.exists():
-            raise AssertionError(f"lattice up exited before it was ready:\n{log.read_text()[-3000:]}")
-        return ready.exists()
-
-    try:
-        wait_until_blocking(written, READY_S, "lattice up to be ready", poll_s=0.2)
-    except WaitTimeout as exc:
-        raise WaitTimeout(f"{exc}:\n{log.read_text()[-3000:]}") from None
-    return dict(json.loads(ready.read_text()))
+from tests.support.local_lattice import APP, LATTICE, PORT_VARS, free_port, port_open, wait_ready
 
 
 def get(url: str) -> tuple[int, bytes]:
@@ -147,8 +112,8 @@ def test_detached_up_and_down(tmp_path: Path, lattice_prefix: str) -> None:
     assert stopped.returncode == 0, stopped.stderr
     assert not port_open(nats_port)
     again = subprocess.run([*LATTICE, "down", *common], capture_output=True, text=True, timeout=60, check=False)
-    assert again.returncode == 1
-    assert "no detached lattice" in again.stderr
+    assert again.returncode == 0, "a second `lattice down` has nothing to do: that is not an error"
+    assert "no detached lattice runs" in again.stdout
 
 
 def test_up_with_a_bad_manifest_starts_nothing(tmp_path: Path, lattice_prefix: str) -> None:
@@ -164,5 +129,7 @@ def test_up_with_a_bad_manifest_starts_nothing(tmp_path: Path, lattice_prefix: s
     )
     assert done.returncode != 0
     assert "spec.components must be a non-empty list" in done.stderr
+    assert f"{bad}:" in done.stderr, "the error names the file"
+    assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert not port_open(nats_port)

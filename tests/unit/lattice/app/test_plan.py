@@ -6,6 +6,7 @@ import pytest
 
 from lattice.app import manifest, plan
 from lattice.app.errors import Unsatisfiable
+from lattice.app.facts import ModuleFacts
 from lattice.app.plan import ActorView, HostView, LatticeView, ProviderView
 from lattice.wire import LinkDefinition
 
@@ -127,6 +128,6 @@ def test_older_revisions_are_live_updated(tmp_path: Path) -> None:
     image = app.actors[0].image
     old = LatticeView((HostView("N1", {}, (ActorView(ACTOR, image, 1, revision=1),)),))
     notes = {"wasmcloud.dev/appspec": "demo"}
-    assert plan.UpdateActor("N1", ACTOR, image, notes) in plan.plan(app, old, {image: 2})
-    assert not [a for a in plan.plan(app, old, {image: 1}) if isinstance(a, plan.UpdateActor)]
+    assert plan.UpdateActor("N1", ACTOR, image, notes) in plan.plan(app, old, {"echo": ModuleFacts(ACTOR, 2)})
+    assert not [a for a in plan.plan(app, old, {"echo": ModuleFacts(ACTOR, 1)}) if isinstance(a, plan.UpdateActor)]
     assert not [a for a in plan.plan(app, old) if isinstance(a, plan.UpdateActor)]

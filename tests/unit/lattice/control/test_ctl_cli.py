@@ -105,7 +105,7 @@ async def test_inventory_links_and_labels(cli: Cli, host: RecordingTarget) -> No
     code, out, _ = await cli("ctl", "get", "inventory")
     assert "file:///echo.wasm" in out
     code, _, _ = await cli(
-        "ctl", "link", "put", host.actor_key, host.provider_key, "wasmcloud:keyvalue", "url=redis://x"
+        "ctl", "link", "put", host.actor_key, host.provider_key, "wasmcloud:keyvalue", "url=redis://x", "--force"
     )
     assert code == output.EXIT_OK
     code, out, _ = await cli("ctl", "link", "query", "--json")

@@ -60,3 +60,19 @@ def test_every_page_action_is_known() -> None:
         "start_actor", "scale_actor", "stop_actor", "start_provider", "stop_provider", "put_link", "delete_link",
         "deploy_app", "undeploy_app",
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, False), (False, False), (True, True), ("true", True), ("on", True), (" TRUE ", True), ("false", False),
+     ("", False)],
+)  # fmt: skip
+def test_flags(value: object, expected: bool) -> None:
+    body = {} if value is None else {"force_update": value}
+    assert actions.flag(body, "force_update") is expected
+
+
+@pytest.mark.parametrize("value", [1, "yes", [], {"x": 1}])
+def test_bad_flags(value: object) -> None:
+    with pytest.raises(ActionInvalid, match="force_update must be true or false"):
+        actions.flag({"force_update": value}, "force_update")

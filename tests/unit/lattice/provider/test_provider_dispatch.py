@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -74,26 +75,32 @@ async def test_a_good_invocation_gets_its_result() -> None:
 
 
 @pytest.mark.parametrize(
-    ("data", "error"),
+    ("make", "error"),
     [
-        (signed("Calc.Double", pack(1), actor=keys.KeyPair.create(keys.KeyType.MODULE).public_key), "unlinked actor"),
-        (signed("Calc.Double", pack(1), key=keys.KeyPair.create(keys.KeyType.CLUSTER)), "not a trusted cluster issuer"),
         (
-            signed("Calc.Double", pack(1), target=keys.KeyPair.create(keys.KeyType.SERVICE).public_key),
+            lambda: signed("Calc.Double", pack(1), actor=keys.KeyPair.create(keys.KeyType.MODULE).public_key),
+            "unlinked actor",
+        ),
+        (
+            lambda: signed("Calc.Double", pack(1), key=keys.KeyPair.create(keys.KeyType.CLUSTER)),
+            "not a trusted cluster issuer",
+        ),
+        (
+            lambda: signed("Calc.Double", pack(1), target=keys.KeyPair.create(keys.KeyType.SERVICE).public_key),
             "not this provider",
         ),
-        (signed("Calc.Nope", b""), "'Calc.Nope' is not handled by test:calc provider"),
+        (lambda: signed("Calc.Nope", b""), "'Calc.Nope' is not handled by test:calc provider"),
         (
-            signed("Calc.Double", pack("two")),
+            lambda: signed("Calc.Double", pack("two")),
             "cannot decode Calc.Double payload: payload must be an integer, got a string",
         ),
-        (signed("Calc.Refuse", pack("no")), "refused: no"),
-        (signed("Calc.Bug", b""), "Calc.Bug failed: internal error (KeyError)"),
-        (b"\x01", "malformed invocation"),
+        (lambda: signed("Calc.Refuse", pack("no")), "refused: no"),
+        (lambda: signed("Calc.Bug", b""), "Calc.Bug failed: internal error (KeyError)"),
+        (lambda: b"\x01", "malformed invocation"),
     ],
 )
-async def test_every_failure_is_an_error_reply(data: bytes, error: str) -> None:
-    reply = await dispatcher().answer(data)
+async def test_every_failure_is_an_error_reply(make: Callable[[], bytes], error: str) -> None:
+    reply = await dispatcher().answer(make())  # signed now: a token older than the replay window is refused
     assert reply.error is not None
     assert error in reply.error
     assert "secret internals" not in reply.error
