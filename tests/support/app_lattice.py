@@ -20,7 +20,7 @@ from lattice import keys
 from tests.support.local_lattice import ECHO, LATTICE, REPO
 from tests.support.waiting import WaitTimeout, wait_until_blocking
 
-__all__ = ["ECHO", "POLL_S", "REPO", "WAIT_S", "Lattice", "manifest_file", "running", "wait_status"]
+__all__ = ["ECHO", "POLL_S", "REPO", "WAIT_S", "Lattice", "manifest_file", "resign_echo", "running", "wait_status"]
 
 RECONCILE_S = "0.5"
 WAIT_S = 45.0
@@ -49,6 +49,17 @@ def manifest_file(tmp_path: Path, replicas: int, spread: list[dict[str, Any]] | 
     path = tmp_path / f"app-{replicas}-{len(spread or [])}-{len(extra)}.yaml"
     path.write_text(yaml.safe_dump(doc))
     return path
+
+
+def resign_echo(module: Path, rev: int, marker: bytes) -> None:
+    """Rebuild the echo actor (a custom section changes the hash) and sign it with ``rev``, as `make actors` would."""
+    from lattice.claims import ActorSpec, sign_module
+
+    account = keys.KeyPair.from_seed((REPO / "actors-examples" / "keys" / "account.nk").read_text())
+    subject = keys.KeyPair.from_seed((REPO / "actors-examples" / "echo" / "module.nk").read_text())
+    section = b"\x00" + bytes([len(marker) + 6]) + b"\x05build" + marker
+    spec = ActorSpec(name="Echo", caps=["wasmcloud:httpserver"], rev=rev, ver="0.1.1")
+    module.write_bytes(sign_module(ECHO.read_bytes() + section, spec, account, subject)[0])
 
 
 class Lattice:

@@ -12,9 +12,8 @@ from typing import Any
 
 import pytest
 
-from lattice import keys
-from lattice.claims import ActorSpec, read_claims, sign_module
-from tests.support.app_lattice import ECHO, REPO, Lattice, manifest_file, running, wait_status
+from lattice.claims import read_claims
+from tests.support.app_lattice import ECHO, Lattice, manifest_file, resign_echo, running, wait_status
 from tests.support.local_lattice import APP, LATTICE, PORT_VARS, free_port
 
 
@@ -60,15 +59,6 @@ def test_a_port_in_use_fails_deploy_and_shows_in_status(lattice: Lattice, demo_e
     lattice.cli("app", "undeploy", "demo")
 
 
-def _resign(module: Path, rev: int, marker: bytes) -> None:
-    """Rebuild (a custom section changes the hash) and sign with ``rev``, as `make actors` would."""
-    account = keys.KeyPair.from_seed((REPO / "actors-examples" / "keys" / "account.nk").read_text())
-    subject = keys.KeyPair.from_seed((REPO / "actors-examples" / "echo" / "module.nk").read_text())
-    section = b"\x00" + bytes([len(marker) + 6]) + b"\x05build" + marker
-    spec = ActorSpec(name="Echo", caps=["wasmcloud:httpserver"], rev=rev, ver="0.1.1")
-    module.write_bytes(sign_module(ECHO.read_bytes() + section, spec, account, subject)[0])
-
-
 def test_a_module_changed_without_a_new_rev_is_refused_unless_forced(lattice: Lattice, tmp_path: Path) -> None:
     module = tmp_path / "echo.wasm"
     shutil.copy(ECHO, module)
@@ -81,7 +71,7 @@ def test_a_module_changed_without_a_new_rev_is_refused_unless_forced(lattice: La
     assert first["status"]["ready"] is True
     rev = read_claims(module.read_bytes()).metadata.rev or 0
 
-    _resign(module, rev, b"v2")
+    resign_echo(module, rev, b"v2")
     refused = lattice.cli("app", "deploy", str(app), check=False)
     assert refused.returncode == 1
     assert f"keeps revision {rev}" in refused.stderr
