@@ -4,7 +4,7 @@
 * A PAR file (``/path/x.par.gz``, ``./x.par``, ``file:///path``) is read (only when file loads are allowed), its
   claims and hashes verified, and the binary for this platform's target written under the state directory as
   ``{state_dir}/{provider_key}/{rev}/{contract}_{link}`` (non-alphanumerics become ``_``), then run. A Python
-  payload target (``python3-any`` …, docs/adr/0009) is unpacked once into an isolated venv under
+  payload target (``python3-any`` …, docs/adr/0011) is unpacked once into an isolated venv under
   ``{state_dir}/python/`` and run with ``python -I -m MODULE``.
 """
 
@@ -90,7 +90,7 @@ def _par(ref: str, link_name: str, state_dir: Path) -> ResolvedProvider:
         raise ProviderStartFailed(f"cannot read provider archive {path}: {exc.strerror or exc}") from exc
     try:
         archive = read_par(data)
-        chosen = select_target(archive)  # this platform's binary, else a Python payload (docs/adr/0009)
+        chosen = select_target(archive)  # this platform's binary, else a Python payload (docs/adr/0011)
         if is_python_target(chosen):
             return ResolvedProvider(ref, archive.claims, unpack_python(archive.binaries[chosen], state_dir))
         binary = archive.binary(chosen)

@@ -35,7 +35,7 @@ Choices worth knowing:
   ``_initialize`` only when there is no ``_start`` (WASI: a module is either a command or a reactor,
   and running both would run its constructors twice). ``proc_exit(0)`` from an init export is success.
 * WASI: preview 1 is wasmtime's; snapshot 0 (``wasi_unstable``) is bound to it, five functions adapted to the
-  older layouts, through a small adapter instance per instance (:mod:`host.runtime.wasi_unstable`, ADR 0006).
+  older layouts, through a small adapter instance per instance (:mod:`host.runtime.wasi_unstable`, ADR 0012).
 * ``__guest_call`` returning 1 means success even if the guest also set an error (as OTP did); a
   missing response is ``b""``. Any trap, deadline or bad guest pointer discards that instance.
 * The deadline covers the whole call, host calls included; the guest gets at least ``deadline_ms``

@@ -1,7 +1,7 @@
 """WASI snapshot 0 (``wasi_unstable``) for older guests, bound to wasmtime's own preview 1 in the same store.
 
 wasmtime-py's ``Linker.define_wasi`` defines ``wasi_snapshot_preview1`` only (a ``wasi_unstable`` import is "not
-defined"), so snapshot 0 is bound here; docs/adr/0006-wasi-snapshot-0.md has the why and the witx comparison.
+defined"), so snapshot 0 is bound here; docs/adr/0012-wasi-snapshot-0.md has the why and the witx comparison.
 
 * The 45 snapshot-0 functions (:data:`SIGNATURES`, from ``phases/old/snapshot_0/witx``) have the core signatures
   of their preview-1 namesakes (a test checks them against wasmtime). Each is handed to wasmtime's preview-1

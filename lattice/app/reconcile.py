@@ -1,4 +1,4 @@
-"""The leader-elected, event-driven loop every host runs to keep deployed applications in place (ADR 0010).
+"""The leader-elected, event-driven loop every host runs to keep deployed applications in place (ADR 0014).
 
 One pass: find the hosts, take or renew the lease (taking over at once from a holder that no longer answers),
 then per stored application: observe → plan → carry out (subscribe, send, wait for every outcome) → record

@@ -1,4 +1,4 @@
-"""One declarative codec for every payload of the lattice (docs/adr/0006-one-codec.md).
+"""One declarative codec for every payload of the lattice (docs/adr/0008-one-codec.md).
 
 A payload type is a :class:`Struct` (a frozen msgspec struct): each field is declared once — wire name, kind,
 default, leniency (:mod:`lattice.codec.kinds`) — and that one declaration drives encoding, decoding and the error

@@ -1,6 +1,6 @@
 """Traces: a tracer provider configured by the standard ``OTEL_*`` variables, off unless they ask for it.
 
-The rule (docs/adr/0007-observability.md):
+The rule (docs/adr/0013-observability.md):
 
 * ``OTEL_SDK_DISABLED=true`` or ``OTEL_TRACES_EXPORTER=none`` → off;
 * ``OTEL_TRACES_EXPORTER`` lists ``otlp`` and/or ``console`` → those exporters;

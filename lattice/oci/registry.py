@@ -1,6 +1,6 @@
 """The lattice's own registry: artifacts in the JetStream object store ``LATTICEREGISTRY_{lattice}``.
 
-Refs are ``lattice://repository:tag`` or ``lattice://repository@sha256:hex`` (see docs/adr/0008). Objects:
+Refs are ``lattice://repository:tag`` or ``lattice://repository@sha256:hex`` (see docs/adr/0010). Objects:
 
 * ``blobs/sha256/{hex}`` — the artifact bytes, named by their digest (written once; a second push of the same
   bytes uploads nothing);

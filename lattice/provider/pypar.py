@@ -1,4 +1,4 @@
-"""Providers written in Python inside provider archives (docs/adr/0009).
+"""Providers written in Python inside provider archives (docs/adr/0011).
 
 A Python target's "binary" is a zip payload: ``provider.json`` (``{"module", "python", "packages"}``) and a
 ``site/`` tree holding the provider's package and every package it imports (found statically with ``modulefinder``
