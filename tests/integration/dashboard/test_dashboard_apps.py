@@ -1,6 +1,7 @@
 """The dashboard's app actions against a real host process: they run the functions of `lattice app` and answer with
 the very errors the CLI prints — a bad manifest, a module changed without a new revision (then forced), an app
-that is not deployed — and the page's view of an app is the status `lattice app status` reports."""
+that is not deployed — and the page's view of an app is the status `lattice app status` reports. A link put from
+the page resolves its ends as `lattice ctl link put` does."""
 
 from __future__ import annotations
 
@@ -106,4 +107,17 @@ async def test_the_page_deploys_with_the_checks_and_errors_of_the_cli(
     code, body = await act(page_api, "undeploy_app", {"name": "echoapp"})
     by_cli = await cli(lattice, "app", "undeploy", "echoapp")
     assert (code, by_cli.returncode) == (404, 1)
+    assert f"error: {body['error']}" in by_cli.stderr
+
+
+async def test_a_link_to_an_unknown_actor_is_refused_as_the_cli_refuses_it(
+    lattice: Lattice, page_api: tuple[Dashboard, aiohttp.ClientSession]
+) -> None:
+    lattice.start_host("h1", "a")
+    await asyncio.to_thread(lattice.wait_hosts, 1)
+    link = {"actor_id": "nobody", "provider_id": "nothing", "contract_id": "wasmcloud:httpserver"}
+    code, body = await act(page_api, "put_link", link)
+    by_cli = await cli(lattice, "ctl", "link", "put", "nobody", "nothing", "wasmcloud:httpserver")
+    assert (code, by_cli.returncode) == (404, 1)
+    assert "no actor with key, call alias or name 'nobody'" in body["error"]
     assert f"error: {body['error']}" in by_cli.stderr
