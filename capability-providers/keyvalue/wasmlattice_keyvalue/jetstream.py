@@ -121,13 +121,16 @@ class JetStreamStore:
         self.msg_ttl = msg_ttl
 
     @classmethod
-    async def open(cls, nc: Any, bucket: str, js_domain: str | None, timeout_s: float) -> JetStreamStore:
+    async def open(
+        cls, nc: Any, bucket: str, js_domain: str | None, timeout_s: float, replicas: int = 1
+    ) -> JetStreamStore:
+        """Bind to ``bucket``, creating it with ``replicas`` JetStream replicas when it does not exist yet."""
         js = nc.jetstream(domain=js_domain, timeout=timeout_s) if js_domain else nc.jetstream(timeout=timeout_s)
         try:
             try:
                 kv = await js.key_value(bucket)
             except nats.js.errors.BucketNotFoundError:
-                kv = await js.create_key_value(bucket=bucket, history=1)
+                kv = await js.create_key_value(bucket=bucket, history=1, replicas=replicas)
             status = await kv.status()
         except (nats.errors.Error, TimeoutError, OSError) as exc:
             raise _unavailable(bucket, exc) from exc
