@@ -65,9 +65,11 @@ class Outcome:
 def classify(exc: BaseException) -> tuple[str, bool]:
     """(short description, clean?) of a failed request."""
     text = f"{type(exc).__name__}: {exc}"[:200]
-    if isinstance(exc, TimeoutError):  # also aiohttp's timeouts: no answer within CLIENT_TIMEOUT_S
+    if isinstance(exc, RpcError):  # an error reply, or RpcTimeout: the RPC client's own bounded wait ran out
+        return text, True
+    if isinstance(exc, TimeoutError):  # asyncio's and aiohttp's: no answer within CLIENT_TIMEOUT_S
         return f"no answer: {text}", False
-    if isinstance(exc, HttpStatus | aiohttp.ClientConnectionError | RpcError):
+    if isinstance(exc, HttpStatus | aiohttp.ClientConnectionError):
         return text, True
     return text, False
 

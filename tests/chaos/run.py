@@ -32,6 +32,7 @@ SETTLE_TIMEOUT_S = 120.0
 POLL_S = 0.5
 COUNTER_PREFIX = "counter:"  # kvcounter's key for a path
 READ_ATTEMPTS = 20
+STEADY_ROUNDS = 5
 
 
 @dataclass(frozen=True)
@@ -94,14 +95,20 @@ async def _run(lattice: ChaosLattice, config: ChaosConfig, log: Callable[[str], 
 
 
 async def _until_serving(lattice: ChaosLattice, calls: Calls) -> float:
+    """Until the app is as declared and :data:`STEADY_ROUNDS` probe rounds in a row answer: links reach each
+    provider instance asynchronously, and the two keyvalue instances share the requests."""
     start = time.monotonic()
     missing: str | None = "not checked yet"
+    steady = 0
     while time.monotonic() - start < START_TIMEOUT_S:
-        with contextlib.suppress(Exception):
+        try:
             status = await lattice.app_status()
             missing = "app not ready" if not status.ready else await service_missing(calls)
-            if missing is None:
-                return time.monotonic() - start
+        except Exception as exc:  # a control request failed: the lattice is still starting
+            missing = f"{type(exc).__name__}: {exc}"
+        steady = steady + 1 if missing is None else 0
+        if steady == STEADY_ROUNDS:
+            return time.monotonic() - start
         await asyncio.sleep(POLL_S)
     tails = "\n".join(f"--- host {i}\n{h.log_tail()}" for i, h in enumerate(lattice.hosts))
     raise TimeoutError(f"the example app did not serve within {START_TIMEOUT_S:g}s ({missing})\n{tails}")
