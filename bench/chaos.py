@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
 from dataclasses import replace
@@ -52,6 +53,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[ChaosConfig, bool]:
                         "is restarted")  # fmt: skip
     parser.add_argument("--max-recovery", type=float, default=120.0, help="seconds a fault may take to recover")
     parser.add_argument("--work-dir", type=Path, help="keep every process's log and store here")
+    parser.add_argument("--verbose", action="store_true", help="print what each recovery is waiting on")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON instead of the table")
     args = parser.parse_args(argv)
     seconds = args.seconds if args.seconds is not None else 60.0 * (args.minutes or DEFAULT_MINUTES)
@@ -60,7 +62,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[ChaosConfig, bool]:
         parser.error("the run length, rate, keys, workers and intervals must be positive (MIN ≤ MAX)")
     plan = FaultPlan(low, high, args.restart_delay, args.max_recovery)
     config = ChaosConfig(seconds=seconds, rate=args.rate, kv_keys=args.kv_keys, workers=args.workers, plan=plan,
-                         work_dir=args.work_dir)  # fmt: skip
+                         work_dir=args.work_dir, verbose=args.verbose)  # fmt: skip
     if args.seed is not None:
         config = replace(config, seed=args.seed)
     return config, args.json
@@ -73,6 +75,9 @@ def main() -> int:
 
     def log(line: str) -> None:
         print(line, file=sys.stderr if as_json else sys.stdout, flush=True)
+
+    # The driver's own NATS client says when it fails over to another node; label it as the driver's.
+    logging.basicConfig(level=logging.WARNING, format="          (driver's NATS client) %(message)s")
 
     summary = asyncio.run(run_chaos(config, log))
     if as_json:

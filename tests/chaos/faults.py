@@ -73,6 +73,7 @@ class Injector:
         self.orphan_watch: dict[int, str] = {}  # provider processes of killed hosts: pid → what it was
         self._deck: list[str] = []
         self._t0 = time.monotonic()
+        self.verbose = False  # log each change of what recovery waits on
 
     def at(self, t: float) -> str:
         return f"t={t - self._t0:7.1f}s"
@@ -164,6 +165,8 @@ class Injector:
                 self.log(f"{self.at(fault.recovered_at)}   recovered from the loss of {fault.target} "
                          f"in {fault.recovery_s:.1f}s")  # fmt: skip
                 return
+            if self.verbose and missing != fault.waiting_on:
+                self.log(f"{self.at(time.monotonic())}     waiting on: {missing}")
             fault.waiting_on = missing
             await asyncio.sleep(PROBE_PAUSE_S)
 

@@ -47,6 +47,7 @@ class ChaosConfig:
     keyvalue_replicas: int = 2
     reconcile_interval_s: float | None = None
     work_dir: Path | None = None  # kept when given (logs of every process); a removed temp dir otherwise
+    verbose: bool = False  # log what each recovery waits on
 
     def settings(self) -> dict[str, Any]:
         out = asdict(self)
@@ -85,6 +86,7 @@ async def _run(lattice: ChaosLattice, config: ChaosConfig, log: Callable[[str], 
         rng = random.Random(config.seed)
         load = Load(calls, Rates.split(config.rate), config.kv_keys, config.workers)
         injector = Injector(lattice, calls, config.plan, rng, log)
+        injector.verbose = config.verbose
         t0 = time.monotonic()
         await asyncio.gather(load.run(t0 + config.seconds), injector.run(t0, t0 + config.seconds))
         end = time.monotonic()
