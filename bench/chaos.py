@@ -38,7 +38,7 @@ CLEARED_ENV_PREFIXES = ("WASMCLOUD_", "WASMLATTICE_", "HOST_")
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[ChaosConfig, bool]:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join((__doc__ or "").split("\n\n")[0].split()))
     span = parser.add_mutually_exclusive_group()
     span.add_argument("--minutes", type=float, help=f"run length (default {DEFAULT_MINUTES:g})")
     span.add_argument("--seconds", type=float, help="run length in seconds")
