@@ -70,7 +70,7 @@ class Injector:
         self.rng = rng
         self.log = log
         self.faults: list[Fault] = []
-        self.orphan_watch: dict[int, str] = {}  # provider processes of killed hosts: pid → what it was
+        self.orphan_watch: dict[tuple[int, str | None], str] = {}  # providers of killed hosts: (pid, start) → what
         self._deck: list[str] = []
         self._t0 = time.monotonic()
         self.verbose = False  # log each change of what recovery waits on
@@ -109,8 +109,9 @@ class Injector:
             candidates = sorted(self.lattice.provider_pids())
             if candidates:
                 index, contract, pid = self.rng.choice(candidates)
+                killed_at = time.monotonic()
                 os.kill(pid, signal.SIGKILL)
-                fault = Fault(kind, index, f"{contract} on host {index}", pid, time.monotonic())
+                fault = Fault(kind, index, f"{contract} on host {index}", pid, killed_at)
                 self.log(f"{self.at(fault.killed_at)} SIGKILL provider {contract} (pid {pid}) on host {index}")
                 return fault
             kind = "host"  # no provider runs right now (cannot happen once the app is ready)
@@ -119,15 +120,16 @@ class Injector:
             host = self.lattice.hosts[index]
             for h, contract, pid in self.lattice.provider_pids():
                 if h == index:
-                    self.orphan_watch[pid] = f"{contract} of killed host {index}"
-            pid = host.pid or 0
+                    self.orphan_watch[(pid, started(pid))] = f"{contract} of killed host {index}"
+            pid, killed_at = host.pid or 0, time.monotonic()
             await asyncio.to_thread(host.kill)
-            fault = Fault(kind, index, f"host {index} ({host.host_id[:8]}…)", pid, time.monotonic())
+            fault = Fault(kind, index, f"host {index} ({host.host_id[:8]}…)", pid, killed_at)
             self.log(f"{self.at(fault.killed_at)} SIGKILL host {index} (pid {pid})")
             return fault
         index = self.rng.randrange(self.lattice.cluster.size)
+        killed_at = time.monotonic()
         pid = await asyncio.to_thread(self.lattice.cluster.kill, index)
-        fault = Fault(kind, index, f"NATS node {index}", pid, time.monotonic())
+        fault = Fault(kind, index, f"NATS node {index}", pid, killed_at)
         self.log(f"{self.at(fault.killed_at)} SIGKILL NATS node {index} (pid {pid})")
         return fault
 
@@ -212,14 +214,23 @@ async def service_missing(calls: Calls) -> str | None:
     return "; ".join(failed) or None
 
 
-def orphans(watch: dict[int, str]) -> list[str]:
+def started(pid: int) -> str | None:
+    """The start time of process ``pid`` (clock ticks since boot, /proc/PID/stat field 22): with the pid, an
+    identity a reused pid does not share."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def orphans(watch: dict[tuple[int, str | None], str]) -> list[str]:
     """Provider processes of killed hosts that still run (a provider must exit when its host goes away)."""
     alive = []
-    for pid, what in watch.items():
+    for (pid, start), what in watch.items():
         try:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if any(f"-m {module}" in cmdline for module in PROVIDER_MODULES.values()):
+        if started(pid) == start and any(f"-m {module}" in cmdline for module in PROVIDER_MODULES.values()):
             alive.append(f"pid {pid} ({what}) still runs")
     return alive

@@ -116,7 +116,9 @@ async def _until_serving(lattice: ChaosLattice, calls: Calls) -> float:
     raise TimeoutError(f"the example app did not serve within {START_TIMEOUT_S:g}s ({missing})\n{tails}")
 
 
-async def final_state_of(lattice: ChaosLattice, calls: Calls, orphan_watch: dict[int, str]) -> dict[str, Any]:
+async def final_state_of(
+    lattice: ChaosLattice, calls: Calls, orphan_watch: dict[tuple[int, str | None], str]
+) -> dict[str, Any]:
     """Wait (bounded) until every host answers, the app is as declared with its links, every replicated stream
     is whole and one request of each kind answers; then report what is still wrong, and orphaned providers."""
     deadline = time.monotonic() + SETTLE_TIMEOUT_S
