@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 APP    ?= actors-examples/app.yaml
+CHAOS_MINUTES ?= 5
 
-.PHONY: venv test lint typecheck unit run actors node-deps registry-deps browser-deps bench soak clean
+.PHONY: venv test lint typecheck unit run actors node-deps registry-deps browser-deps bench soak chaos clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,10 +58,14 @@ actors: venv
 	bash actors-examples/build.sh
 
 bench: venv
-	@for b in $(filter-out bench/soak.py,$(wildcard bench/*.py)); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in $(filter-out bench/soak.py bench/chaos.py,$(wildcard bench/*.py)); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 soak: venv
 	$(BIN)/python bench/soak.py
+
+# Random SIGKILLs of hosts, providers and NATS nodes under load (docs/reliability.md); CHAOS_ARGS="--json --seed N".
+chaos: venv
+	$(BIN)/python bench/chaos.py --minutes $(CHAOS_MINUTES) $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

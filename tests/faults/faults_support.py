@@ -175,7 +175,15 @@ class HostProcess:
     def host_id(self) -> str:
         return self.key.public_key
 
-    def start(self) -> None:
+    @property
+    def pid(self) -> int | None:
+        """The process id while it runs (None when never started or exited)."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+    def start(self, url: str | None = None) -> None:
+        """Start (or restart) the process; ``url`` replaces the NATS URL it was made with (e.g. a live node)."""
+        if url is not None:
+            self._argv[self._argv.index("--nats-url") + 1] = url
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
                 self._argv, cwd=ROOT, env=self._env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,

@@ -1,8 +1,8 @@
 """A 3-node NATS cluster losing one node under load: the host and its provider fail over, the lattice state
 (links, claims) is intact, and calls succeed again within a bounded time.
 
-The host creates the lattice bucket with three replicas (``WASMLATTICE_JS_REPLICAS=3``); the keyvalue bucket is
-created with three replicas before the provider uses it (as an operator would with ``nats kv add --replicas 3``).
+The host creates the lattice bucket with three replicas (``WASMLATTICE_JS_REPLICAS=3``); the keyvalue provider
+creates its bucket with three replicas too (link value ``REPLICAS=3``).
 Host and provider are given node 0's URL only and find the other nodes through cluster discovery; node 0 is the
 one SIGKILLed.
 """
@@ -53,9 +53,9 @@ PATH = "/cluster"
 KEY = "counter=3A/cluster"  # the provider's KV escaping of "counter:/cluster"
 
 
-async def _create_bucket(js: Any, bucket: str) -> None:
-    """Create a replicated bucket, retrying while the cluster's JetStream meta group is still forming."""
-    config = KeyValueConfig(bucket=bucket, history=1, storage=StorageType.FILE, replicas=REPLICAS, direct=True)
+async def _jetstream_ready(js: Any, bucket: str) -> None:
+    """Wait until the cluster can create a replicated bucket (its JetStream meta group has formed), then drop it."""
+    config = KeyValueConfig(bucket=bucket, history=1, storage=StorageType.FILE, replicas=REPLICAS)
 
     async def created() -> bool:
         try:
@@ -64,7 +64,8 @@ async def _create_bucket(js: Any, bucket: str) -> None:
             return False
         return True
 
-    await eventually(created, SETUP_TIMEOUT_S, f"bucket {bucket} with {REPLICAS} replicas")
+    await eventually(created, SETUP_TIMEOUT_S, f"a bucket with {REPLICAS} replicas")
+    await js.delete_key_value(bucket)
 
 
 @contextlib.asynccontextmanager
@@ -91,7 +92,7 @@ async def test_host_and_provider_survive_losing_a_cluster_node(
         nc = await client(steady.url, "cluster test")
         js = nc.jetstream()
         bucket = f"c_{lattice_prefix}"
-        await _create_bucket(js, bucket)  # the provider's bucket, made by an operator
+        await _jetstream_ready(js, f"ready_{lattice_prefix}")
         config = HostConfig(
             lattice=lattice_prefix,
             cluster_seed=cluster_key.seed,
@@ -108,10 +109,13 @@ async def test_host_and_provider_survive_losing_a_cluster_node(
             await host.commands.launch_provider(KEYVALUE_REF, "default", None, {})
             await eventually(lambda: _one_provider(host), SETUP_TIMEOUT_S, "the keyvalue provider")
             provider_id = host.commands.providers()[0].id
-            link = LinkDefinition(KVCOUNTER_ID, provider_id, KEYVALUE, "default", {"BUCKET": bucket})
+            values = {"BUCKET": bucket, "REPLICAS": str(REPLICAS)}
+            link = LinkDefinition(KVCOUNTER_ID, provider_id, KEYVALUE, "default", values)
             await host.commands.put_link(link)
             await eventually(lambda: ping(rpc), SETUP_TIMEOUT_S, "ponger")
             await eventually(lambda: _counts(rpc), SETUP_TIMEOUT_S, "kvcounter")
+            kv_info = await js.stream_info(f"KV_{bucket}")
+            assert kv_info.config.num_replicas == REPLICAS, "the provider made its bucket with REPLICAS=3"
             claims_before = {c["sub"] for c in await ctl.get_claims()}
 
             pings = Load(lambda: ping(rpc), WORKERS)

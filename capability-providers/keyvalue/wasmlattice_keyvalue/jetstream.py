@@ -11,8 +11,10 @@ KV key alphabet (see :func:`encode_key`).
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import json
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -37,6 +39,7 @@ _KEY_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 EMPTY_KEY = "="
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Kind(enum.StrEnum):
@@ -112,36 +115,62 @@ def _unavailable(bucket: str, exc: BaseException) -> StoreUnavailable:
 
 
 class JetStreamStore:
-    """One JetStream KV bucket, opened (or created) at link time."""
+    """One JetStream KV bucket, bound (or created) at link time — or, when JetStream does not answer then (a
+    stream electing a leader, a node or the whole server away), on the first operation that finds it answering.
+    Until then every operation fails with :class:`StoreUnavailable`; the link itself is kept."""
 
-    def __init__(self, js: Any, bucket: str, stream: str, *, direct: bool, msg_ttl: bool) -> None:
+    def __init__(self, js: Any, bucket: str, replicas: int = 1) -> None:
         self._js = js
         self.bucket = bucket
-        self._stream = stream
-        self._direct = direct
-        self.msg_ttl = msg_ttl
+        self._stream = subjects.kv_stream(bucket)
+        self._replicas = replicas
+        self._direct = False
+        self.msg_ttl = False
+        self._bound = False
+        self._binding = asyncio.Lock()
 
     @classmethod
-    async def open(cls, nc: Any, bucket: str, js_domain: str | None, timeout_s: float) -> JetStreamStore:
+    async def open(
+        cls, nc: Any, bucket: str, js_domain: str | None, timeout_s: float, replicas: int = 1
+    ) -> JetStreamStore:
+        """A store for ``bucket``, created with ``replicas`` JetStream replicas when it does not exist yet."""
         js = nc.jetstream(domain=js_domain, timeout=timeout_s) if js_domain else nc.jetstream(timeout=timeout_s)
+        store = cls(js, bucket, replicas)
         try:
+            await store.bind()
+        except StoreUnavailable as exc:
+            log.warning("%s; binding on first use", exc)
+        return store
+
+    @property
+    def bound(self) -> bool:
+        return self._bound
+
+    async def bind(self) -> None:
+        """Look the bucket up (creating it when missing) and note its stream's options; once is enough."""
+        if self._bound:
+            return
+        async with self._binding:
+            if self._bound:
+                return
             try:
-                kv = await js.key_value(bucket)
-            except nats.js.errors.BucketNotFoundError:
-                kv = await js.create_key_value(bucket=bucket, history=1)
-            status = await kv.status()
-        except (nats.errors.Error, TimeoutError, OSError) as exc:
-            raise _unavailable(bucket, exc) from exc
-        config = status.stream_info.config
-        return cls(
-            js, bucket, subjects.kv_stream(bucket), direct=bool(config.allow_direct), msg_ttl=bool(config.allow_msg_ttl)
-        )
+                try:
+                    kv = await self._js.key_value(self.bucket)
+                except nats.js.errors.BucketNotFoundError:
+                    kv = await self._js.create_key_value(bucket=self.bucket, history=1, replicas=self._replicas)
+                status = await kv.status()
+            except (nats.errors.Error, TimeoutError, OSError) as exc:
+                raise _unavailable(self.bucket, exc) from exc
+            config = status.stream_info.config
+            self._direct, self.msg_ttl = bool(config.allow_direct), bool(config.allow_msg_ttl)
+            self._bound = True
 
     def _subject(self, key: str) -> str:
         return subjects.kv_subject(self.bucket, encode_key(key))
 
     async def _read(self, key: str) -> tuple[Record | None, int]:
         """The live record (None when absent, deleted or expired) and the subject's last sequence (0 if none)."""
+        await self.bind()
         try:
             msg = await self._js.get_msg(self._stream, subject=self._subject(key), direct=self._direct)
         except nats.js.errors.NotFoundError:
@@ -152,6 +181,7 @@ class JetStreamStore:
 
     async def _write(self, key: str, record: Record, expect_seq: int | None) -> bool:
         """Publish ``record`` (or a purge for :data:`DELETE`); False when ``expect_seq`` lost the race."""
+        await self.bind()
         headers: dict[str, str] = {}
         if expect_seq is not None:
             headers[EXPECTED_LAST_SUBJECT_SEQ] = str(expect_seq)

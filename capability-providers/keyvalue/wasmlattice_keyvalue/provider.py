@@ -39,7 +39,9 @@ class KeyValueProvider(Provider):
     async def _open(self, settings: LinkSettings) -> KeyValueStore:
         if settings.backend is Backend.REDIS:
             return RedisStore(settings.redis_url, settings.timeout_s)
-        return await JetStreamStore.open(self.nc, settings.bucket, self.host_data.js_domain, settings.timeout_s)
+        return await JetStreamStore.open(
+            self.nc, settings.bucket, self.host_data.js_domain, settings.timeout_s, settings.replicas
+        )
 
     async def delete_link(self, link: LinkDefinition) -> None:
         store = self.stores.pop(link.actor_id, None)

@@ -1,8 +1,9 @@
 """Key-value settings: the provider's ``config_json`` (defaults) and each link's values, parsed once.
 
-Provider ``config_json``: ``{"backend": "jetstream"|"redis", "url": "redis://…", "timeout_ms": 2000}``.
+Provider ``config_json``: ``{"backend": "jetstream"|"redis", "url": "redis://…", "timeout_ms": 2000, "replicas": 1}``.
 Link values (keys case-insensitive): ``BACKEND``, ``URL`` (a Redis URL; implies ``BACKEND=redis``), ``BUCKET``
-(JetStream bucket; default ``wasmlattice_{actor_id}``), ``TIMEOUT_MS``.
+(JetStream bucket; default ``wasmlattice_{actor_id}``), ``REPLICAS`` (JetStream replicas of a bucket the provider
+creates; an existing bucket keeps its own), ``TIMEOUT_MS``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from lattice.provider import LinkValues, ProviderConfigError
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/"
 DEFAULT_TIMEOUT_MS = 2000
 MAX_TIMEOUT_MS = 600_000
+DEFAULT_REPLICAS = 1
+MAX_REPLICAS = 5  # JetStream's limit for a stream
 DEFAULT_BUCKET_PREFIX = "wasmlattice_"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 _BUCKET = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
@@ -50,6 +53,7 @@ class ProviderDefaults:
     backend: Backend = Backend.JETSTREAM
     redis_url: str = DEFAULT_REDIS_URL
     timeout_ms: int = DEFAULT_TIMEOUT_MS
+    replicas: int = DEFAULT_REPLICAS
 
     @classmethod
     def parse(cls, config_json: str | None) -> ProviderDefaults:
@@ -70,6 +74,7 @@ class ProviderDefaults:
             else (Backend.REDIS if url else cls.backend),
             redis_url=check_redis_url(url, "config_json url") if url else DEFAULT_REDIS_URL,
             timeout_ms=values.get_int("timeout_ms", DEFAULT_TIMEOUT_MS, low=1, high=MAX_TIMEOUT_MS),
+            replicas=values.get_int("replicas", DEFAULT_REPLICAS, low=1, high=MAX_REPLICAS),
         )
 
 
@@ -79,6 +84,7 @@ class LinkSettings:
     bucket: str
     redis_url: str
     timeout_ms: int
+    replicas: int = DEFAULT_REPLICAS
 
     @property
     def timeout_s(self) -> float:
@@ -100,4 +106,5 @@ class LinkSettings:
             bucket=bucket,
             redis_url=check_redis_url(url, "link value URL") if url else defaults.redis_url,
             timeout_ms=values.get_int("timeout_ms", defaults.timeout_ms, low=1, high=MAX_TIMEOUT_MS),
+            replicas=values.get_int("replicas", defaults.replicas, low=1, high=MAX_REPLICAS),
         )

@@ -73,9 +73,22 @@ def test_settings_choose_the_backend() -> None:
     assert forced.backend is Backend.JETSTREAM
 
 
+def test_replicas_of_created_buckets() -> None:
+    defaults = ProviderDefaults()
+    assert LinkSettings.parse(LinkValues({}), "Ma", defaults).replicas == 1
+    assert LinkSettings.parse(LinkValues({"Replicas": "3"}), "Ma", defaults).replicas == 3
+    three = ProviderDefaults.parse('{"replicas": 3}')
+    assert LinkSettings.parse(LinkValues({}), "Ma", three).replicas == 3
+    assert LinkSettings.parse(LinkValues({"REPLICAS": "1"}), "Ma", three).replicas == 1
+    for bad in ("0", "6", "three"):
+        with pytest.raises(ProviderConfigError, match="link value replicas"):
+            LinkSettings.parse(LinkValues({"REPLICAS": bad}), "Ma", defaults)
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [
+        ('{"replicas": 7}', "out of range"),
         ("{", "not JSON"),
         ("[]", "must be a JSON object"),
         ('{"backend": "mem"}', "not one of"),
