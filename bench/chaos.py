@@ -27,11 +27,11 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the chaos package lives beside the fault tests
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the chaos driver lives in tests/support/chaos
 
-from tests.chaos.faults import FaultPlan
-from tests.chaos.report import print_table
-from tests.chaos.run import DEFAULT_KV_KEYS, DEFAULT_RATE, DEFAULT_WORKERS, ChaosConfig, run_chaos
+from tests.support.chaos.faults import FaultPlan
+from tests.support.chaos.report import print_table
+from tests.support.chaos.run import DEFAULT_KV_KEYS, DEFAULT_RATE, DEFAULT_WORKERS, ChaosConfig, run_chaos
 
 DEFAULT_MINUTES = 5.0
 CLEARED_ENV_PREFIXES = ("WASMCLOUD_", "WASMLATTICE_", "HOST_")

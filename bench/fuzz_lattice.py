@@ -1,7 +1,7 @@
 """Live fuzz: generated garbage at a whole running lattice; every request must be answered and nothing may crash.
 
 Starts a nats-server, a host process with the six example actors and the httpserver, keyvalue and messaging
-providers (launched through the control interface, linked as in actors-examples/app.yaml; tests/fuzz/rig.py), then
+providers (launched through the control interface, linked as in actors-examples/app.yaml; tests/support/rig.py), then
 sends up to ``--count`` probes for at most ``--seconds`` (tests/fuzz/probes.py): random bytes, msgpack with the
 protocol's keys but wrong types, mutated signed invocations (flipped bytes, swapped/dropped fields, huge lengths),
 correctly signed invocations with garbage payloads for every KeyValue.*, Messaging.* and HttpServer operation,
@@ -26,13 +26,13 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the rig and probes live in tests/fuzz
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the probes live in tests/fuzz, the rig in tests/support
 
 from lattice import subjects
 from lattice.subjects import CtlOp
 from tests.fuzz.checks import log_findings, still_serving, targets_of
-from tests.fuzz.rig import ExampleLattice, RigConfig
 from tests.fuzz.runner import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT_S, FuzzRun, FuzzStats
+from tests.support.rig import ExampleLattice, RigConfig
 
 DEFAULT_COUNT = 10_000  # `make bench` runs this; the 100,000-message run is `--count 100000`
 DEFAULT_SECONDS = 900.0

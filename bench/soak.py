@@ -1,6 +1,6 @@
 """Soak: steady load on a whole example lattice for a bounded time; errors, latency and RSS per interval.
 
-The lattice (tests/fuzz/rig.py): a nats-server, a host process running the example actors, and the httpserver,
+The lattice (tests/support/rig.py): a nats-server, a host process running the example actors, and the httpserver,
 keyvalue and messaging providers it started through the control interface, linked as in actors-examples/app.yaml.
 The load, paced at a fixed rate: HTTP GETs through the httpserver provider to ``echo`` (its JSON must describe the
 request) and to ``kvcounter`` (a KeyValue.Increment per request on one of ``--kv-keys`` paths; each final count
@@ -33,7 +33,7 @@ import msgpack
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the rig lives beside the fuzz tests
 
-from tests.fuzz.rig import ExampleLattice, RigConfig, rss_kib
+from tests.support.rig import ExampleLattice, RigConfig, rss_kib
 
 DEFAULT_MINUTES = 10.0
 DEFAULT_RATE = 100.0

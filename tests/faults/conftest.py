@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.faults.faults_support import client
+from tests.support.faults_support import client
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from host.host import Host
 from lattice import keys
 from lattice.rpc import RpcClient
 from lattice.wire import WasmCloudEntity
-from tests.faults.faults_support import (
+from tests.support.faults_support import (
     CALLER_MODULE,
     PONGER_REF,
     Load,

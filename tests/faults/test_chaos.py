@@ -1,6 +1,6 @@
 """A one-minute chaos run (the 5-minute one is ``make chaos``, bench/chaos.py): three NATS nodes, two host
 processes and the example app, under load, while a host, a provider or a NATS node is SIGKILLed every 10–20 s and
-brought back (tests/chaos/).
+brought back (tests/support/chaos/).
 
 Only the hard invariants are asserted — no acknowledged write lost and none applied beyond the requests sent, every
 request answered or refused cleanly, the lattice as declared at the end — never timing-sensitive percentages; the
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.chaos.report import print_table
-from tests.chaos.run import ChaosConfig, run_chaos
+from tests.support.chaos.report import print_table
+from tests.support.chaos.run import ChaosConfig, run_chaos
 
 SEED_ENV = "CHAOS_SEED"
 DEFAULT_SEED = 20261126

@@ -17,7 +17,7 @@ import pytest
 from lattice import keys
 from lattice.control.client import ControlClient
 from lattice.natsconn import NatsOptions
-from tests.faults.faults_support import (
+from tests.support.faults_support import (
     PONGER_ID,
     PONGER_REF,
     HostProcess,

@@ -19,8 +19,8 @@ from lattice.natsserver import NatsServer, NatsServerConfig
 from lattice.provider.claims import module_claims
 from lattice.rpc import RemoteError
 from lattice.wire import LinkDefinition, WasmCloudEntity, unpack
-from tests.faults.faults_support import client, eventually, free_ports
-from tests.integration.providers.providers_harness import ActorCaller, LatticeSpec, ProviderProcess, new_actor
+from tests.support.faults_support import client, eventually, free_ports
+from tests.support.providers_harness import ActorCaller, LatticeSpec, ProviderProcess, new_actor
 
 MODULE = "wasmlattice_keyvalue"
 CONTRACT = "wasmcloud:keyvalue"

@@ -27,7 +27,7 @@ from lattice import keys, subjects
 from lattice.control.client import ControlClient
 from lattice.natsserver import NatsServer
 from lattice.wire import LinkDefinition
-from tests.faults.faults_support import (
+from tests.support.faults_support import (
     KEYVALUE,
     KEYVALUE_REF,
     KVCOUNTER_ID,

@@ -17,7 +17,7 @@ from lattice.control.client import ControlClient
 from lattice.natsconn import NatsOptions
 from lattice.natsserver import NatsServer, NatsServerConfig
 from lattice.wire import LinkDefinition
-from tests.faults.faults_support import (
+from tests.support.faults_support import (
     KEYVALUE,
     KEYVALUE_REF,
     KVCOUNTER_ID,

@@ -20,7 +20,7 @@ from host.config import HostConfig
 from host.host import Host
 from lattice import keys
 from lattice.wire import LinkDefinition
-from tests.faults.faults_support import (
+from tests.support.faults_support import (
     KEYVALUE,
     KEYVALUE_REF,
     KVCOUNTER_ID,

@@ -13,7 +13,7 @@ from lattice import subjects
 from lattice.subjects import ProviderChannel
 from lattice.wire import HEALTH_REQUEST, HealthCheckResponse
 from tests.fuzz.probes import Targets
-from tests.fuzz.rig import ACTORS, ExampleLattice
+from tests.support.rig import ACTORS, ExampleLattice
 
 CHECK_TIMEOUT_S = 10.0
 

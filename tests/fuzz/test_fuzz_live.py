@@ -10,8 +10,8 @@ from aiohttp.http_exceptions import LineTooLong
 from wasmlattice_httpserver.listener import ClientFaults
 
 from tests.fuzz.checks import log_findings, still_serving, targets_of
-from tests.fuzz.rig import ExampleLattice, RigConfig
 from tests.fuzz.runner import FuzzRun
+from tests.support.rig import ExampleLattice, RigConfig
 
 PROBES = 2000
 SEED = 7

@@ -2,6 +2,8 @@
 
 Use it where nothing can be subscribed to (host state, process output, a port); where an event or a reply exists,
 wait for that instead. ``check`` may be a plain function or a coroutine function; its truthy result is returned.
+Pacing — a request rate, a fault schedule — is no wait for a condition: it sleeps until a time, with
+:func:`sleep_until`.
 """
 
 from __future__ import annotations
@@ -55,6 +57,11 @@ async def wait_until(
         if time.monotonic() >= deadline:
             raise _failure(what, timeout_s, last, error)
         await asyncio.sleep(poll_s)
+
+
+async def sleep_until(when: float) -> None:
+    """Sleep until ``time.monotonic()`` reaches ``when`` (return at once when it is past)."""
+    await asyncio.sleep(max(0.0, when - time.monotonic()))
 
 
 def wait_until_blocking(

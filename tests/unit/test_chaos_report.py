@@ -1,4 +1,4 @@
-"""The chaos run's arithmetic (tests/chaos/report.py, load.py): the lost-write detector must see a loss, kill
+"""The chaos run's arithmetic (tests/support/chaos/report.py, load.py): the lost-write detector must see a loss, kill
 windows merge, requests are counted inside or outside them, and failures are sorted into clean and not clean."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 import aiohttp
 
 from lattice.rpc import RemoteError, RpcTimeout
-from tests.chaos.faults import Fault
-from tests.chaos.load import HttpStatus, Ledger, Outcome, WrongAnswer, classify
-from tests.chaos.report import kill_windows, request_figures, write_figures
+from tests.support.chaos.faults import Fault
+from tests.support.chaos.load import HttpStatus, Ledger, Outcome, WrongAnswer, classify
+from tests.support.chaos.report import kill_windows, request_figures, write_figures
 
 
 def _ledger(acked: dict[str, list[int]], attempts: dict[str, int]) -> Ledger:

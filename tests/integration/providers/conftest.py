@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.providers.providers_harness import LatticeSpec
+from tests.support.providers_harness import LatticeSpec
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from nats.aio.client import Client
 from lattice.interfaces import HttpRequest, HttpResponse
 from lattice.provider.claims import module_claims
 from lattice.wire import Invocation, LinkDefinition
-from tests.integration.providers.providers_harness import (
+from tests.support.providers_harness import (
     LatticeSpec,
     ProviderProcess,
     StandInActor,

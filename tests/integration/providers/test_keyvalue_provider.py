@@ -26,7 +26,7 @@ from lattice.interfaces import (
 from lattice.provider.claims import module_claims
 from lattice.rpc import RemoteError
 from lattice.wire import LinkDefinition, WasmCloudEntity, pack, unpack
-from tests.integration.providers.providers_harness import (
+from tests.support.providers_harness import (
     ActorCaller,
     LatticeSpec,
     ProviderProcess,

@@ -19,7 +19,7 @@ from lattice.natsserver import NatsServer
 from lattice.provider.claims import module_claims
 from lattice.rpc import RemoteError
 from lattice.wire import Invocation, LinkDefinition, WasmCloudEntity
-from tests.integration.providers.providers_harness import (
+from tests.support.providers_harness import (
     ActorCaller,
     LatticeSpec,
     ProviderProcess,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -16,8 +17,7 @@ from lattice.interfaces import SetRequest
 from lattice.rpc import RpcClient, RpcSettings
 from lattice.subjects import ProviderChannel
 from lattice.wire import Invocation, InvocationResponse, LinkDefinition, WasmCloudEntity, antiforgery, pack, unpack
-from tests.integration.providers.providers_harness import (
-    HERE,
+from tests.support.providers_harness import (
     ActorCaller,
     LatticeSpec,
     ProviderProcess,
@@ -29,6 +29,8 @@ from tests.support.waiting import wait_until
 
 GREETER = "example:greeter"
 PROBE = "test:probe"
+
+HERE = Path(__file__).parent
 
 
 def link_to(actor: str, provider_key: str, contract: str, **values: str) -> LinkDefinition:

@@ -34,7 +34,7 @@ from lattice.interfaces import GetResponse, SetRequest
 from lattice.provider.claims import module_claims
 from lattice.provider.par import create_par, native_target
 from lattice.wire import LinkDefinition, WasmCloudEntity, pack
-from tests.integration.providers.providers_harness import ActorCaller, LatticeSpec, new_actor
+from tests.support.providers_harness import ActorCaller, LatticeSpec, new_actor
 from tests.support.waiting import wait_until
 
 KV_REF = "python:wasmlattice_keyvalue"

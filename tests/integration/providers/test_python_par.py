@@ -25,7 +25,7 @@ from lattice.provider.pypar import (
     unpack_python,
 )
 from lattice.wire import LinkDefinition, WasmCloudEntity, pack, unpack
-from tests.integration.providers.providers_harness import ActorCaller, LatticeSpec, ProviderProcess, new_actor
+from tests.support.providers_harness import ActorCaller, LatticeSpec, ProviderProcess, new_actor
 
 CONTRACT = "example:parrot"
 PROVIDER_SOURCE = """

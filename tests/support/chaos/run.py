@@ -1,4 +1,4 @@
-"""One chaos run, start to end: the lattice (tests/chaos/lattice.py), the load (load.py) and the faults
+"""One chaos run, start to end: the lattice (tests/support/chaos/lattice.py), the load (load.py) and the faults
 (faults.py) side by side for ``seconds``; then the final state and the stored counts; then the summary
 (report.py). Used by ``bench/chaos.py`` (``make chaos``) and ``tests/faults/test_chaos.py``.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 import tempfile
 import time
@@ -18,10 +19,11 @@ from typing import Any
 import nats.js.errors
 from wasmlattice_keyvalue.jetstream import encode_key
 
-from tests.chaos.faults import FaultPlan, Injector, orphans, service_missing
-from tests.chaos.lattice import ChaosLattice, LatticeConfig
-from tests.chaos.load import Calls, Ledger, Load, Rates, http_session
-from tests.chaos.report import summarize
+from tests.support.chaos.faults import FaultPlan, Injector, orphans, service_missing
+from tests.support.chaos.lattice import ChaosLattice, LatticeConfig
+from tests.support.chaos.load import Calls, Ledger, Load, Rates, http_session
+from tests.support.chaos.report import summarize
+from tests.support.waiting import WaitTimeout, wait_until
 
 DEFAULT_SECONDS = 300.0
 DEFAULT_RATE = 60.0
@@ -31,7 +33,7 @@ START_TIMEOUT_S = 180.0
 SETTLE_TIMEOUT_S = 120.0
 POLL_S = 0.5
 COUNTER_PREFIX = "counter:"  # kvcounter's key for a path
-READ_ATTEMPTS = 20
+READ_TIMEOUT_S = 10.0  # reads fail while the stream elects a leader
 STEADY_ROUNDS = 5
 
 
@@ -102,18 +104,23 @@ async def _until_serving(lattice: ChaosLattice, calls: Calls) -> float:
     start = time.monotonic()
     missing: str | None = "not checked yet"
     steady = 0
-    while time.monotonic() - start < START_TIMEOUT_S:
+
+    async def serving() -> bool:
+        nonlocal missing, steady
         try:
             status = await lattice.app_status()
             missing = "app not ready" if not status.ready else await service_missing(calls)
         except Exception as exc:  # a control request failed: the lattice is still starting
             missing = f"{type(exc).__name__}: {exc}"
         steady = steady + 1 if missing is None else 0
-        if steady == STEADY_ROUNDS:
-            return time.monotonic() - start
-        await asyncio.sleep(POLL_S)
-    tails = "\n".join(f"--- host {i}\n{h.log_tail()}" for i, h in enumerate(lattice.hosts))
-    raise TimeoutError(f"the example app did not serve within {START_TIMEOUT_S:g}s ({missing})\n{tails}")
+        return steady == STEADY_ROUNDS
+
+    try:
+        await wait_until(serving, START_TIMEOUT_S, "the example app serving", poll_s=POLL_S)
+    except WaitTimeout:
+        tails = "\n".join(f"--- host {i}\n{h.log_tail()}" for i, h in enumerate(lattice.hosts))
+        raise TimeoutError(f"the example app did not serve within {START_TIMEOUT_S:g}s ({missing})\n{tails}") from None
+    return time.monotonic() - start
 
 
 async def final_state_of(
@@ -121,11 +128,13 @@ async def final_state_of(
 ) -> dict[str, Any]:
     """Wait (bounded) until every host answers, the app is as declared with its links, every replicated stream
     is whole and one request of each kind answers; then report what is still wrong, and orphaned providers."""
-    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    problems: list[str] = []
     components: list[str] = []
     links = "unknown"
-    while True:
-        problems: list[str] = []
+
+    async def settled() -> bool:
+        nonlocal problems, components, links
+        problems = []
         try:
             answering = await lattice.host_ids_answering()
             problems += [f"host {i} does not answer" for i, h in enumerate(lattice.hosts) if h.host_id not in answering]
@@ -140,9 +149,10 @@ async def final_state_of(
                 problems.append(missing)
         except Exception as exc:
             problems.append(f"{type(exc).__name__}: {exc}")
-        if not problems or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(POLL_S)
+        return not problems
+
+    with contextlib.suppress(WaitTimeout):  # what is still wrong is the answer
+        await wait_until(settled, SETTLE_TIMEOUT_S, "the final state", poll_s=POLL_S)
     return {"problems": problems + orphans(orphan_watch), "components": components, "links": links}
 
 
@@ -150,20 +160,19 @@ async def stored_counts(lattice: ChaosLattice, paths: list[str]) -> dict[str, in
     """Each kvcounter key's stored count, read from the bucket's stream leader (not a possibly lagging replica)."""
     js = lattice.nc.jetstream()
     stream, bucket = f"KV_{lattice.kv_bucket}", lattice.kv_bucket
+
+    async def stored(path: str) -> tuple[int]:
+        subject = f"$KV.{bucket}.{encode_key(COUNTER_PREFIX + path)}"
+        try:
+            msg = await js.get_msg(stream, subject=subject, direct=False)
+        except nats.js.errors.NotFoundError:
+            return (0,)
+        return (int((msg.data or b"0").decode()),)
+
     counts = {}
     for path in paths:
-        subject = f"$KV.{bucket}.{encode_key(COUNTER_PREFIX + path)}"
-        for attempt in range(READ_ATTEMPTS):
-            try:
-                msg = await js.get_msg(stream, subject=subject, direct=False)
-            except nats.js.errors.NotFoundError:
-                counts[path] = 0
-                break
-            except Exception:
-                if attempt == READ_ATTEMPTS - 1:
-                    raise
-                await asyncio.sleep(POLL_S)
-            else:
-                counts[path] = int((msg.data or b"0").decode())
-                break
+        what = f"the stored count of {path}"
+        (counts[path],) = await wait_until(
+            functools.partial(stored, path), READ_TIMEOUT_S, what, poll_s=POLL_S, retry_on=(Exception,)
+        )
     return counts

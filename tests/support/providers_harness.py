@@ -33,7 +33,7 @@ from lattice.wire import (
 )
 from tests.support.waiting import WaitTimeout, wait_until
 
-HERE = Path(__file__).parent
+SCRIPTS = Path(__file__).resolve().parents[1] / "integration" / "providers"  # the test providers run as scripts
 READY_TIMEOUT_S = 15.0
 POLL_S = 0.05
 STOP_TIMEOUT_S = 5.0
@@ -100,7 +100,7 @@ class ProviderProcess:
 
     @classmethod
     def script(cls, name: str, host_data: HostData) -> ProviderProcess:
-        return cls([sys.executable, str(HERE / name)], host_data)
+        return cls([sys.executable, str(SCRIPTS / name)], host_data)
 
     @property
     def stderr(self) -> str:

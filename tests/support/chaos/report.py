@@ -3,7 +3,7 @@ acknowledged writes lost or applied without an acknowledgement, the final state 
 summary), a table, and the goals met or missed.
 
 **Kill window** of a fault: from 2 s before the SIGKILL (a request answered within 2 s that started earlier
-ended before the kill) until 2 s after the lattice was observed recovered (see tests/chaos/faults.py for
+ended before the kill) until 2 s after the lattice was observed recovered (see tests/support/chaos/faults.py for
 "recovered"; the grace covers requests already in flight on a path that was just restored). Overlapping windows
 merge. A request is *inside* when it started inside a window; a fault that never recovered keeps its window open
 to the end of the run.
@@ -21,8 +21,8 @@ import statistics
 from collections import Counter
 from typing import Any
 
-from tests.chaos.faults import ANSWER_BOUND_S, FAULT_KINDS, Fault
-from tests.chaos.load import KINDS, Ledger, Outcome
+from tests.support.chaos.faults import ANSWER_BOUND_S, FAULT_KINDS, Fault
+from tests.support.chaos.load import KINDS, Ledger, Outcome
 
 WINDOW_BEFORE_S = ANSWER_BOUND_S
 WINDOW_GRACE_S = 2.0

@@ -27,9 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.chaos.lattice import ChaosLattice
-from tests.chaos.load import KINDS, PROBE_KEY, Calls, timed
-from tests.fuzz.rig import PROVIDER_MODULES
+from tests.support.chaos.lattice import ChaosLattice
+from tests.support.chaos.load import KINDS, PROBE_KEY, Calls, timed
+from tests.support.rig import PROVIDER_MODULES
+from tests.support.waiting import WaitTimeout, sleep_until, wait_until
 
 FAULT_KINDS = ("host", "provider", "nats")
 ANSWER_BOUND_S = 2.0
@@ -83,7 +84,7 @@ class Injector:
         self._t0 = t0
         next_at = t0 + self._interval()
         while next_at < until:
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            await sleep_until(next_at)
             fault = await self._inject(self._next_kind())
             self.faults.append(fault)
             next_at = fault.killed_at + self._interval()
@@ -154,8 +155,9 @@ class Injector:
     # --- watching -------------------------------------------------------------------------------------------------
 
     async def _recover(self, fault: Fault) -> None:
-        deadline = fault.killed_at + self.plan.max_recovery_s
-        while time.monotonic() < deadline:
+        """Probe until the lattice is healthy again (``fault.recovered_at`` set) or the bound runs out."""
+
+        async def healthy() -> bool:
             if fault.kind in ("host", "nats"):
                 await self._bring_back(fault)
             try:
@@ -163,14 +165,20 @@ class Injector:
             except Exception as exc:  # a control request failed while the lattice recovers
                 missing = f"{type(exc).__name__}: {exc}"
             if missing is None:
-                fault.recovered_at = time.monotonic()
-                self.log(f"{self.at(fault.recovered_at)}   recovered from the loss of {fault.target} "
-                         f"in {fault.recovery_s:.1f}s")  # fmt: skip
-                return
+                return True
             if self.verbose and missing != fault.waiting_on:
                 self.log(f"{self.at(time.monotonic())}     waiting on: {missing}")
             fault.waiting_on = missing
-            await asyncio.sleep(PROBE_PAUSE_S)
+            return False
+
+        left = fault.killed_at + self.plan.max_recovery_s - time.monotonic()
+        try:
+            await wait_until(healthy, max(0.0, left), f"recovery from the loss of {fault.target}", poll_s=PROBE_PAUSE_S)
+        except WaitTimeout:
+            return
+        fault.recovered_at = time.monotonic()
+        self.log(f"{self.at(fault.recovered_at)}   recovered from the loss of {fault.target} "
+                 f"in {fault.recovery_s:.1f}s")  # fmt: skip
 
     async def _missing(self, fault: Fault) -> str | None:
         """What is not healthy yet (None when everything is): the killed part, the app, or a request."""

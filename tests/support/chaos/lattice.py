@@ -29,10 +29,10 @@ from lattice.app.store import AppStore
 from lattice.control import ControlClient
 from lattice.control.client import ControlTimeouts
 from lattice.rpc import RpcClient
-from tests.chaos import cluster as nats_cluster
-from tests.chaos.cluster import NatsCluster, create_replicated_bucket
-from tests.faults.faults_support import HostProcess, caller
-from tests.fuzz.rig import EXAMPLES, HTTP_ACTORS, PROVIDER_MODULES, children, free_port
+from tests.support.chaos import cluster as nats_cluster
+from tests.support.chaos.cluster import NatsCluster, create_replicated_bucket
+from tests.support.faults_support import HostProcess, caller
+from tests.support.rig import EXAMPLES, HTTP_ACTORS, PROVIDER_MODULES, children, free_port
 
 APP_NAME = "chaos"
 DEFAULT_HOSTS = 2

@@ -27,8 +27,9 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from lattice.rpc import RpcError
-from tests.chaos.lattice import ChaosLattice
-from tests.faults.faults_support import ping
+from tests.support.chaos.lattice import ChaosLattice
+from tests.support.faults_support import ping
+from tests.support.waiting import sleep_until
 
 KINDS = ("echo", "kvcounter", "pinger", "ponger-rpc")
 CLIENT_TIMEOUT_S = 10.0
@@ -184,7 +185,7 @@ class Load:
         async def worker(w: int) -> None:
             n, next_at = w, time.monotonic() + w * period / workers
             while next_at < until:
-                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+                await sleep_until(next_at)
                 self.outcomes.append(await timed(kind, self.calls.by_kind(n, self.kv_keys)[kind]))
                 n += workers
                 next_at = max(next_at + period, time.monotonic())
