@@ -13,7 +13,6 @@ import ipaddress
 import re
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.support.waiting import WaitTimeout, wait_until_blocking
 
 BINARY = "docker-registry"
 DEFAULT_START_TIMEOUT_S = 15.0
@@ -108,6 +109,10 @@ def write_htpasswd(path: Path, user: str, password: str) -> Path:
     return path
 
 
+class RegistryStartError(RuntimeError):
+    """The registry process did not come up."""
+
+
 class RegistryServer:
     """One registry process: ``with RegistryServer(folder, …) as reg: reg.address``."""
 
@@ -165,16 +170,22 @@ class RegistryServer:
             self.proc = subprocess.Popen(
                 [self.binary, "serve", str(conf)], stdin=subprocess.DEVNULL, stdout=log, stderr=log
             )
-        deadline = time.monotonic() + timeout_s
-        while True:
+        proc = self.proc
+
+        def listening() -> str | None:
             found = _LISTENING.search(self.log_path.read_text(encoding="utf-8", errors="replace"))
             if found is not None:
-                self.address = found["addr"]
-                return
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"{BINARY} did not start:\n{self.log_path.read_text(errors='replace')[-3000:]}")
-            time.sleep(POLL_S)
+                return found["addr"]
+            if proc.poll() is not None:
+                raise RegistryStartError(f"exited with {proc.returncode}")
+            return None
+
+        try:
+            self.address = wait_until_blocking(listening, timeout_s, f"{BINARY} to listen", poll_s=POLL_S)
+        except (WaitTimeout, RegistryStartError) as exc:
+            self.stop()
+            log = self.log_path.read_text(errors="replace")[-3000:]
+            raise RegistryStartError(f"{BINARY} did not start ({exc}):\n{log}") from None
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
