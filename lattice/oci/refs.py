@@ -133,7 +133,7 @@ def _check_repository(ref: str, repository: str) -> None:
             )
 
 
-def _check_registry(ref: str, registry: str) -> None:
+def check_registry(ref: str, registry: str) -> None:
     host, port = registry, ""
     if not registry.endswith("]") and ":" in registry:
         host, _, port = registry.rpartition(":")
@@ -155,7 +155,7 @@ def parse_image_ref(text: str) -> ImageRef:
     first, slash, rest = name.partition("/")
     if slash and ("." in first or ":" in first or first == "localhost"):
         registry, repository = first, rest
-        _check_registry(text, registry)
+        check_registry(text, registry)
     else:
         registry, repository = DOCKER_HUB, name if slash else f"library/{name}"
     if not repository:
