@@ -2,15 +2,17 @@
 
 Fixtures: ``registry`` (plain HTTP), ``auth_registry`` (htpasswd basic auth; ``REG_USER``/``REG_PASSWORD``),
 ``tls_registry`` (TLS with a test CA; ``.tls.ca`` is the CA file), ``token_registry`` (Bearer tokens from
-``token_service``), ``signed_actor`` (the 28 KB echo example), ``signed_par`` (a provider archive), ``oci_settings``.
+``token_service``), ``hanging_server`` (accepts, never answers), ``hub_and_leaf`` (two nats-servers),
+``signed_actor`` (the 28 KB echo example), ``signed_par`` (a provider archive), ``oci_settings``.
 Tests skip, saying why, only where ``docker-registry`` is not installed (``make test`` installs it with apt-get).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -116,3 +118,22 @@ def hub_and_leaf(tmp_path: Path) -> Iterator[tuple[NatsServer, NatsServer]]:
         leaf = NatsServer(NatsServerConfig(store_dir=tmp_path / "leaf", config_file=leaf_conf, server_name="leaf"))
         with leaf:
             yield hub, leaf
+
+
+@pytest.fixture
+async def hanging_server() -> AsyncIterator[str]:
+    """A TCP server that accepts connections and never answers."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held.append(writer)
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        for writer in held:
+            writer.close()
+        server.close()
+        await server.wait_closed()
