@@ -24,13 +24,17 @@ from typing import Any
 from host.config import HostConfig
 from host.errors import HostError
 from lattice.oci import ArtifactFetcher, Credentials, OciError, OciRefInvalid, OciSettings
-from lattice.oci.refs import check_latest, check_registry, is_lattice_ref, parse_ref
+from lattice.oci.refs import (
+    ARCHIVE_SUFFIXES,
+    MODULE_SUFFIXES,
+    check_latest,
+    check_registry,
+    is_lattice_ref,
+    is_local_ref,
+    parse_ref,
+)
 
-FILE_SCHEME = "file://"
 PYTHON_SCHEME = "python:"
-PATH_PREFIXES = ("/", "./", "../", "~")
-ACTOR_FILE_SUFFIXES = (".wasm",)
-PROVIDER_FILE_SUFFIXES = (".par", ".par.gz")
 OCI_REGISTRY_TYPE = "oci"
 
 log = logging.getLogger(__name__)
@@ -47,18 +51,12 @@ class RefKind(enum.Enum):
         return self in (RefKind.LATTICE, RefKind.OCI)
 
 
-def _is_file(ref: str, suffixes: tuple[str, ...]) -> bool:
-    return ref.startswith(FILE_SCHEME) or (
-        "://" not in ref and (ref.startswith(PATH_PREFIXES) or ref.endswith(suffixes))
-    )
-
-
 def ref_kind(ref: str, *, provider: bool = False) -> RefKind | None:
     """The kind of an actor (or, with ``provider``, a provider) reference; None when no kind fits."""
     ref = ref.strip()
     if provider and ref.startswith(PYTHON_SCHEME):
         return RefKind.PYTHON
-    if _is_file(ref, PROVIDER_FILE_SUFFIXES + ACTOR_FILE_SUFFIXES if provider else ACTOR_FILE_SUFFIXES):
+    if is_local_ref(ref, MODULE_SUFFIXES + ARCHIVE_SUFFIXES if provider else MODULE_SUFFIXES):
         return RefKind.FILE
     if is_lattice_ref(ref):
         return RefKind.LATTICE

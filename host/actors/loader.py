@@ -15,10 +15,11 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from host.actors.errors import ActorError, ActorFetchFailed, ActorRefRejected, ActorStartFailed
-from host.artifacts import FILE_SCHEME, RefKind, check_registry_ref, ref_kind
+from host.artifacts import RefKind, check_registry_ref, ref_kind
 from lattice.claims import ActorClaims, ClaimsError, read_claims, validate_module
 from lattice.oci import ArtifactFetcher, ArtifactKind, OciError
 from lattice.oci.provenance import Provenance
+from lattice.oci.refs import FILE_SCHEME
 
 DEFAULT_MAX_MODULE_BYTES = 64 * 1024 * 1024
 FILE_LOAD_DISABLED = (

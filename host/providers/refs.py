@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from host.artifacts import FILE_SCHEME, PYTHON_SCHEME, RefKind, ref_kind
+from host.artifacts import PYTHON_SCHEME, RefKind, ref_kind
 from host.providers.errors import ProviderStartFailed
 from lattice.claims import ProviderClaims
 from lattice.oci import ArtifactFetcher, ArtifactKind, OciError
 from lattice.oci.provenance import Provenance, SourceKind
+from lattice.oci.refs import FILE_SCHEME
 from lattice.provider import ProviderError
 from lattice.provider.claims import module_claims
 from lattice.provider.par import ProviderArchive, read_par, sha256_upper

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lattice.app import manifest, plan, reconcile
+from lattice.app import manifest, plan, reconcile, sources
 from lattice.app.errors import AppError
 from lattice.app.store import AppStore
 from lattice.cli import output
@@ -61,10 +61,12 @@ async def _deploy(ctl: ControlClient, args: argparse.Namespace) -> int:
     revision = await AppStore(ctl.nc, ctl.lattice).put(app.name, reconcile.stored_document(document, base_dir))
     output.progress(f"stored application {app.name!r} (revision {revision}); hosts reconcile the lattice to it")
     state = await _wait_ready(ctl, app, args.wait_timeout) if not args.no_wait else None
+    found = await _sources(ctl, app, state) if state is not None else {}
     if args.json:
-        output.emit_json({"name": app.name, "revision": revision, "status": _status_json(state) if state else None})
+        status = _status_json(state, found) if state else None
+        output.emit_json({"name": app.name, "revision": revision, "status": status})
     elif state is not None:
-        _print_status(state)
+        _print_status(state, found)
     return output.EXIT_OK if state is None or state.ready else output.EXIT_TIMEOUT
 
 
@@ -135,14 +137,23 @@ async def _list(ctl: ControlClient, args: argparse.Namespace) -> int:
 async def _status(ctl: ControlClient, args: argparse.Namespace) -> int:
     app = await _stored_app(ctl, args.name)
     state = reconcile.status(app, await reconcile.observe(ctl, app.name))
+    found = await _sources(ctl, app, state)
     if args.json:
-        output.emit_json(_status_json(state))
+        output.emit_json(_status_json(state, found))
     else:
-        _print_status(state)
+        _print_status(state, found)
     return output.EXIT_OK if state.ready else output.EXIT_FAILURE
 
 
-def _status_json(state: reconcile.AppStatus) -> dict[str, Any]:
+Sources = dict[str, tuple[sources.HostSource, ...]]
+
+
+async def _sources(ctl: ControlClient, app: manifest.Application, state: reconcile.AppStatus) -> Sources:
+    """Where each component's bytes came from, on the hosts that run it."""
+    return await sources.component_sources(ctl, app, (h for c in state.components for h in c.hosts))
+
+
+def _status_json(state: reconcile.AppStatus, found: Sources) -> dict[str, Any]:
     return {
         "name": state.name,
         "ready": state.ready,
@@ -154,6 +165,7 @@ def _status_json(state: reconcile.AppStatus) -> dict[str, Any]:
                 "wanted": c.wanted,
                 "running": c.running,
                 "hosts": list(c.hosts),
+                "sources": [s.to_json() for s in found.get(c.name, ())],
             }
             for c in state.components
         ],
@@ -161,9 +173,19 @@ def _status_json(state: reconcile.AppStatus) -> dict[str, Any]:
     }
 
 
-def _print_status(state: reconcile.AppStatus) -> None:
+def _print_status(state: reconcile.AppStatus, found: Sources) -> None:
     output.table(
-        ["COMPONENT", "TYPE", "WANTED", "RUNNING", "HOSTS"],
-        [[c.name, c.type, c.wanted, c.running, ", ".join(h[:12] for h in c.hosts) or "-"] for c in state.components],
+        ["COMPONENT", "TYPE", "WANTED", "RUNNING", "HOSTS", "SOURCE"],
+        [
+            [
+                c.name,
+                c.type,
+                c.wanted,
+                c.running,
+                ", ".join(h[:12] for h in c.hosts) or "-",
+                sources.describe(found.get(c.name, ())),
+            ]
+            for c in state.components
+        ],
     )
     print(f"links: {state.links_present}/{state.links_wanted}   status: {'ready' if state.ready else 'reconciling'}")

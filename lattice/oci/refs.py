@@ -15,6 +15,10 @@ from lattice.oci.errors import OciLatestRefused, OciRefInvalid
 
 LATTICE_SCHEME = "lattice://"
 OCI_SCHEME = "oci://"
+FILE_SCHEME = "file://"
+LOCAL_PREFIXES = ("/", "./", "../", "~")
+MODULE_SUFFIXES = (".wasm",)
+ARCHIVE_SUFFIXES = (".par", ".par.gz")
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
 LATEST = "latest"
@@ -85,6 +89,13 @@ class LatticeRef:
 
 
 ArtifactRef = ImageRef | LatticeRef
+
+
+def is_local_ref(text: str, suffixes: tuple[str, ...] = MODULE_SUFFIXES + ARCHIVE_SUFFIXES) -> bool:
+    """A local file: ``file://…``, or a path (``/…``, ``./…``, ``../…``, ``~…``, or a name ending in ``suffixes``)."""
+    if text.startswith(FILE_SCHEME):
+        return True
+    return "://" not in text and (text.startswith(LOCAL_PREFIXES) or text.endswith(suffixes))
 
 
 def is_lattice_ref(text: str) -> bool:

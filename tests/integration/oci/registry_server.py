@@ -172,20 +172,20 @@ class RegistryServer:
             )
         proc = self.proc
 
-        def listening() -> str | None:
+        def listening() -> str:
             found = _LISTENING.search(self.log_path.read_text(encoding="utf-8", errors="replace"))
             if found is not None:
-                return found["addr"]
+                return str(found["addr"])
             if proc.poll() is not None:
                 raise RegistryStartError(f"exited with {proc.returncode}")
-            return None
+            return ""
 
         try:
             self.address = wait_until_blocking(listening, timeout_s, f"{BINARY} to listen", poll_s=POLL_S)
         except (WaitTimeout, RegistryStartError) as exc:
             self.stop()
-            log = self.log_path.read_text(errors="replace")[-3000:]
-            raise RegistryStartError(f"{BINARY} did not start ({exc}):\n{log}") from None
+            tail = self.log_path.read_text(errors="replace")[-3000:]
+            raise RegistryStartError(f"{BINARY} did not start ({exc}):\n{tail}") from None
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

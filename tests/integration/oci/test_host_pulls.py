@@ -193,7 +193,7 @@ async def test_registries_put_credentials_are_used_and_never_shown(
         await push.push(ref, wasm)
     config = registry_host_config(nats_url, lattice_prefix, cluster_key, tmp_path / "host", [server])
     async with Host(config) as host, EventLog(nc, lattice_prefix) as log, ControlClient(nc, lattice_prefix) as ctl:
-        errors = []
+        errors: list[str] = []
         for password in (None, "not-the-password", REG_PASSWORD):
             if password is not None:
                 assert await ctl.put_registries({server: RegistryCredential("oci", REG_USER, password)}) == 1
