@@ -121,7 +121,9 @@ class HostCommands:
             raise CommandRejected(str(exc)) from None
 
     async def scale_actor(self, actor_id: str, actor_ref: str, count: int, annotations: Mapping[str, str]) -> None:
+        """Without an actor id (ctl client 0.30+), the actor running from ``actor_ref`` is the one scaled."""
         self._check_count(count, 0)
+        actor_id = actor_id or self._p.actors.key_for_ref(actor_ref) or ""
         if actor_id not in self._p.actors.actors:
             if count == 0:
                 raise CommandRejected(f"actor {actor_id or actor_ref} is not running on this host")

@@ -78,6 +78,11 @@ class ActorManager:
     def infos(self) -> list[ActorInfo]:
         return [actor.info() for actor in self.actors.values()]
 
+    def key_for_ref(self, ref: str) -> str | None:
+        """The key of the actor running here from ``ref`` (compared normalised), if one does."""
+        ref = loader.canonical_ref(ref)
+        return next((pk for pk, a in self.actors.items() if same_ref(a.image_ref, ref)), None)
+
     def counts(self) -> dict[str, int]:
         return {pk: len(actor.instances) for pk, actor in self.actors.items()}
 

@@ -63,11 +63,15 @@ def _get(tree: _Tree) -> None:
 def _start(tree: _Tree) -> None:
     start = tree.group("start", "start an actor or a provider (on --host, or on a host chosen by auction)")
     actor = tree.leaf(start, "actor", "start instances of an actor", start_actor)
-    actor.add_argument("ref", help="OCI ref, file:// URL or path of a signed actor module")
+    actor.add_argument(
+        "ref", help="registry ref (REGISTRY/REPO:TAG, lattice://REPO:TAG), file:// URL or path of a signed actor module"
+    )
     actor.add_argument("--count", type=int, default=1, help="instances to start (default 1)")
     _placement(actor)
     provider = tree.leaf(start, "provider", "start a capability provider", start_provider)
-    provider.add_argument("ref", help="provider reference (OCI ref, file:// URL, or python:<module>)")
+    provider.add_argument(
+        "ref", help="provider archive (REGISTRY/REPO:TAG, lattice://REPO:TAG, file:// URL or path) or python:<module>"
+    )
     provider.add_argument("--link-name", default=DEFAULT_LINK_NAME)
     provider.add_argument("--config", help="configuration JSON handed to the provider (config_json)")
     _placement(provider)

@@ -232,3 +232,22 @@ async def test_provider_archive_from_the_registry_runs_with_provenance(
         assert host.commands.runs_provider(ref, "default")
         await host.commands.stop_provider(provider_key, "default", "wasmcloud:keyvalue")
         await log.wait_for("provider_stopped", public_key=provider_key)
+
+
+async def test_scale_by_ref_alone_reaches_the_count(
+    nc: Client, config: HostConfig, registry: RegistryServer, repo: str, account: keys.KeyPair
+) -> None:
+    """ctl client 0.30+ scales by ref without an actor id: the host finds the actor running from that ref."""
+    wasm, claims = signed_guest(account)
+    ref = f"lattice://{repo}:1.0.0"
+    async with pusher(nc, config.lattice) as push:
+        await push.push(ref, wasm)
+    async with Host(config) as host, EventLog(nc, config.lattice) as log:
+        await host.commands.scale_actor("", ref, 1, {})
+        await log.wait_for("actors_started", public_key=claims.subject)
+        await host.commands.scale_actor("", ref, 3, {})
+        await log.wait_for("actors_started", 2, public_key=claims.subject)
+        assert [len(a.instances) for a in host.commands.actors()] == [3]
+        await host.commands.scale_actor("", ref, 0, {})
+        await log.wait_for("actors_stopped", public_key=claims.subject, remaining=0)
+        assert host.commands.actors() == []
