@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeAlias
 
@@ -21,7 +23,8 @@ from lattice.cli.common import (
 from lattice.cli.output import CliError
 from lattice.control import ControlClient, LatticeEvent, NoHostsError
 from lattice.control import waits as w
-from lattice.control.requests import ActorAuctionAck, ProviderAuctionAck
+from lattice.control.requests import ActorAuctionAck, ProviderAuctionAck, RegistryCredential
+from lattice.oci.settings import PASSWORD_ENV
 from lattice.wire import DEFAULT_LINK_NAME, LinkDefinition
 
 SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -47,7 +50,7 @@ class _Tree:
 def register(sub: SubParsers) -> None:
     parser = sub.add_parser("ctl", help="query and steer a lattice: hosts, actors, providers, links, labels")
     tree = _Tree(parser.add_subparsers(dest="ctl_cmd", required=True, metavar="COMMAND"))
-    for add in (_get, _start, _stop, _scale_update, _link, _label):
+    for add in (_get, _start, _stop, _scale_update, _link, _label, _registry):
         add(tree)
 
 
@@ -126,6 +129,17 @@ def _label(tree: _Tree) -> None:
     _host_arg(put).add_argument("label", type=key_value, metavar="KEY=VALUE")
     delete = tree.leaf(label, "del", "remove a label from a host", label_del)
     _host_arg(delete).add_argument("key", metavar="KEY")
+
+
+def _registry(tree: _Tree) -> None:
+    registry = tree.group("registry", "hand registry credentials to every host")
+    put = tree.leaf(registry, "put", "send credentials for one registry to every host (registries.put)", registry_put)
+    put.add_argument("server", metavar="REGISTRY", help="the registry as refs name it: host[:port]")
+    put.add_argument("--user", help="user name")
+    put.add_argument(
+        "--password-stdin", action="store_true", help=f"read the password from stdin (default: ${PASSWORD_ENV})"
+    )
+    put.add_argument("--token", action="store_true", help="the secret is a Bearer token, not a password")
 
 
 def _host_arg(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -349,3 +363,13 @@ async def label_del(ctl: ControlClient, args: argparse.Namespace) -> int:
     host = await _host_id(ctl, args.host)
     await ctl.delete_label(host, args.key)
     return _done(args, f"removed label {args.key} from host {host}", [], host_id=host, key=args.key)
+
+
+async def registry_put(ctl: ControlClient, args: argparse.Namespace) -> int:
+    """The secret comes from stdin or the environment, never from the command line (where ``ps`` shows it)."""
+    secret = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else os.environ.get(PASSWORD_ENV, "")
+    if not secret:
+        raise CliError(f"no secret: pass --password-stdin or set {PASSWORD_ENV}", output.EXIT_USAGE)
+    cred = RegistryCredential("oci", args.user, None if args.token else secret, secret if args.token else None)
+    count = await ctl.put_registries({args.server: cred})
+    return _done(args, f"{count} host(s) took the credentials for {args.server}", [], registry=args.server, hosts=count)

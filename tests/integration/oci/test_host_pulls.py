@@ -4,10 +4,12 @@ stopped), the same-ref rule holds on normalised refs, live update pulls, and reg
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import sys
+from asyncio.subprocess import PIPE
 from pathlib import Path
 from typing import Any
 
@@ -251,3 +253,30 @@ async def test_scale_by_ref_alone_reaches_the_count(
         await host.commands.scale_actor("", ref, 0, {})
         await log.wait_for("actors_stopped", public_key=claims.subject, remaining=0)
         assert host.commands.actors() == []
+
+
+async def test_ctl_registry_put_reads_the_password_from_stdin(
+    nc: Client,
+    nats_url: str,
+    lattice_prefix: str,
+    cluster_key: keys.KeyPair,
+    auth_registry: RegistryServer,
+    repo: str,
+    account: keys.KeyPair,
+    tmp_path: Path,
+) -> None:
+    wasm, claims = signed_guest(account)
+    ref, server = f"{auth_registry.address}/{repo}:1.0.0", auth_registry.address
+    async with pusher(nc, lattice_prefix, server, credentials={server: Credentials(REG_USER, REG_PASSWORD)}) as push:
+        await push.push(ref, wasm)
+    config = registry_host_config(nats_url, lattice_prefix, cluster_key, tmp_path / "host", [server])
+    argv = [sys.executable, "-m", "lattice.cli.main", "ctl", "registry", "put", server, "--user", REG_USER]
+    argv += ["--password-stdin", "--json", "--nats-url", nats_url, "--lattice", lattice_prefix]
+    async with Host(config) as host, EventLog(nc, lattice_prefix) as log:
+        proc = await asyncio.create_subprocess_exec(*argv, stdin=PIPE, stdout=PIPE, stderr=PIPE)
+        out, err = await proc.communicate(f"{REG_PASSWORD}\n".encode())
+        assert proc.returncode == 0, err.decode()
+        assert json.loads(out)["hosts"] == 1
+        assert REG_PASSWORD not in (out + err).decode()
+        await host.commands.launch_actor(ref, 1, {})
+        await log.wait_for("actors_started", public_key=claims.subject)
