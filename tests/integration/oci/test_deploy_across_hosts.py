@@ -21,7 +21,7 @@ import pytest
 import yaml
 from nats.aio.client import Client
 
-from lattice import keys
+from lattice import keys, subjects
 from lattice.control import ControlClient
 from lattice.interfaces.httpserver import CONTRACT_ID as HTTPSERVER
 from lattice.interfaces.httpserver import HANDLE_REQUEST, HttpRequest, HttpResponse
@@ -205,8 +205,13 @@ async def test_an_edge_host_on_a_leaf_node_serves_an_actor_from_the_lattice_regi
         edge.start()
         async with ControlClient(hub_nc, lattice_prefix) as ctl, EventLog(hub_nc, lattice_prefix) as log:
             await edge.wait_ready(ctl)
-            await ctl.start_actor(edge.host_id, f"lattice://edge/guest@{pushed.digest}")
+            pinned = f"lattice://edge/guest@{pushed.digest}"
+            await ctl.start_actor(edge.host_id, pinned)
             await log.wait_for("actors_started", public_key=claims.subject)
+            await log.wait_for("refmap_set", oci_url=pinned)
+            kv = await hub_nc.jetstream().key_value(subjects.lattice_bucket(lattice_prefix))  # the edge wrote the hub's
+            assert json.loads((await kv.get(subjects.refmap_key(pinned))).value)["public_key"] == claims.subject
+            assert (await kv.get(subjects.claims_key(claims.subject))).value
             rpc = caller(hub_nc, lattice_prefix, cluster_key)
             answer = await rpc.call(CALLER, WasmCloudEntity.actor(claims.subject), "Echo.Echo", b"from the hub")
             assert answer == b"from the hub"
