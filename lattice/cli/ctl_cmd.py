@@ -284,8 +284,19 @@ async def start_provider(ctl: ControlClient, args: argparse.Namespace) -> int:
     return _done(args, message, events, host_id=host, provider_ref=args.ref, link_name=args.link_name)
 
 
+async def _running_actor(ctl: ControlClient, host: str, actor: str) -> str:
+    """``actor`` when it is a key, else the key of the actor the host runs from that image ref."""
+    if keys.is_public_key(actor, keys.KeyType.MODULE):
+        return actor
+    found = [a.id for a in (await ctl.get_inventory(host)).actors if a.image_ref == actor]
+    if not found:
+        raise CliError(f"host {host} runs no actor from {actor!r} (see `lattice ctl get inventory {host}`)")
+    return found[0]
+
+
 async def stop_actor(ctl: ControlClient, args: argparse.Namespace) -> int:
     host = await _host_id(ctl, args.host)
+    args.actor_id = await _running_actor(ctl, host, args.actor_id)
     events = await _send(
         ctl,
         args,
