@@ -186,6 +186,8 @@ async def test_a_python_provider_archive_serves_a_linked_actor_on_the_other_host
     )
     assert list((b.state_dir / "providers" / "python").glob("*/READY"))  # unpacked into b's own state
     assert SECRET not in b.log_path.read_text(encoding="utf-8", errors="replace")
+    reported = [(await ctl.get_inventory(b.host_id)).to_json(), [h.to_json() for h in await ctl.ping_hosts()]]
+    assert SECRET not in json.dumps(reported)
 
 
 async def test_an_edge_host_on_a_leaf_node_serves_an_actor_from_the_lattice_registry(

@@ -5,6 +5,7 @@ stopped), the same-ref rule holds on normalised refs, live update pulls, and reg
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import re
@@ -26,6 +27,7 @@ from lattice.oci import Credentials
 from lattice.oci.provenance import Provenance, SourceKind
 from lattice.provider.par import native_target
 from tests.integration.host.hostcore_support import EventLog, caller, invoke
+from tests.integration.oci.deploy_support import parrot_par
 from tests.integration.oci.host_support import kept_files, make_par, pusher, registry_host_config
 from tests.integration.oci.oci_support import REG_PASSWORD, REG_USER
 from tests.integration.oci.registry_server import RegistryServer
@@ -280,3 +282,22 @@ async def test_ctl_registry_put_reads_the_password_from_stdin(
         assert REG_PASSWORD not in (out + err).decode()
         await host.commands.launch_actor(ref, 1, {})
         await log.wait_for("actors_started", public_key=claims.subject)
+
+
+async def test_a_python_provider_archive_file_runs_isolated(nc: Client, config: HostConfig, tmp_path: Path) -> None:
+    par, provider_key = parrot_par(tmp_path)
+    path = tmp_path / "parrot.par.gz"
+    path.write_bytes(par)
+    async with Host(dataclasses.replace(config, allow_file_load=True)) as host, EventLog(nc, config.lattice) as log:
+        await host.commands.launch_provider(f"file://{path}", "default", None, {})
+        await log.wait_for("provider_started", 1, 60.0, public_key=provider_key)
+        (info,) = host.commands.providers()
+        assert Provenance.from_annotations(info.annotations) == Provenance.of_file(par)
+        (venv,) = (config.state_dir / "providers" / "python").glob("*/venv")
+        pid = host.parts.providers.process_id(provider_key, "default")
+        assert pid is not None
+        assert command_line(pid)[:3] == [str(venv / "bin" / "python"), "-I", "-m"]  # isolated mode, its own venv
+
+
+def command_line(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
