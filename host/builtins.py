@@ -18,15 +18,17 @@ import logging
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TypeVar
 
 from host.errors import HostError
-from lattice.wire import MessageMalformed, pack, unpack
+from lattice.interfaces import LogEntry, RangeLimit
+from lattice.wire import MessageMalformed, WireStruct, pack
 
 LOGGING = "wasmcloud:builtin:logging"
 NUMBERGEN = "wasmcloud:builtin:numbergen"
 NAMESPACES = frozenset({LOGGING, NUMBERGEN})
 U32_MAX = 2**32 - 1
+S = TypeVar("S", bound=WireStruct)
 LOG_LEVELS: Mapping[str, int] = {
     "trace": logging.DEBUG,
     "debug": logging.DEBUG,
@@ -43,22 +45,16 @@ class BuiltinError(HostError):
     """A built-in capability could not serve the call."""
 
 
-def _decode_map(payload: bytes, what: str) -> Mapping[str, Any]:
+def _decode(kind: type[S], payload: bytes) -> S:
     try:
-        body = unpack(payload)
+        return kind.decode(payload)
     except MessageMalformed as exc:
-        raise BuiltinError(f"{what}: {exc}") from None
-    if not isinstance(body, dict):
-        raise BuiltinError(f"{what} must be a msgpack map")
-    return body
+        raise BuiltinError(str(exc)) from None
 
 
 def write_log(actor_id: str, payload: bytes) -> bytes:
-    entry = _decode_map(payload, "LogEntry")
-    level, text = entry.get("level", "info"), entry.get("text", "")
-    if not isinstance(level, str) or not isinstance(text, str):
-        raise BuiltinError("LogEntry.level and LogEntry.text must be strings")
-    actor_log.log(LOG_LEVELS.get(level.lower(), logging.INFO), "[%s] %s", actor_id, text)
+    entry = _decode(LogEntry, payload)
+    actor_log.log(LOG_LEVELS.get(entry.level.lower(), logging.INFO), "[%s] %s", actor_id, entry.text)
     return b""
 
 
@@ -67,13 +63,10 @@ def generate_guid(actor_id: str, payload: bytes) -> bytes:
 
 
 def random_in_range(actor_id: str, payload: bytes) -> bytes:
-    limit = _decode_map(payload, "RangeLimit")
-    low, high = limit.get("min", 0), limit.get("max", U32_MAX)
-    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= U32_MAX for v in (low, high)):
-        raise BuiltinError("RangeLimit.min and RangeLimit.max must be u32")
-    if low > high:
-        raise BuiltinError(f"RangeLimit.min {low} is greater than max {high}")
-    return pack(low + secrets.randbelow(high - low + 1))
+    limit = _decode(RangeLimit, payload)
+    if limit.min > limit.max:
+        raise BuiltinError(f"RangeLimit.min {limit.min} is greater than max {limit.max}")
+    return pack(limit.min + secrets.randbelow(limit.max - limit.min + 1))
 
 
 def random_32(actor_id: str, payload: bytes) -> bytes:

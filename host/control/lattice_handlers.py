@@ -9,7 +9,7 @@ from __future__ import annotations
 from host.control.routing import Handler, Outcome, Request
 from host.control.target import ControlTarget, HostInfo
 from host.events import human_duration
-from lattice.control.fields import loads
+from lattice.control.base import loads
 from lattice.control.replies import ClaimsReply, Host, LinksReply
 from lattice.control.requests import (
     ActorAuctionAck,

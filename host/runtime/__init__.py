@@ -15,7 +15,7 @@ Public API:
 * :class:`Runtime` (``compile``, ``close``, ``fast_path``, ``cache_path``) built from a frozen
   :class:`RuntimeConfig` (``cache_dir``, ``epoch_tick_ms``, ``fast_path``, ``worker_threads``).
 * :class:`CompiledModule`: ``module_hash``, ``exports``, ``import_namespaces``, ``uses_wasi``,
-  ``init_exports``, ``cache_hit``.
+  ``wasi_unstable``, ``init_exports``, ``cache_hit``.
 * :class:`ActorPool`: ``start``/constructor, ``invoke``, ``invoke_sync``, ``scale``, ``swap``,
   ``close``/``close_sync``, ``in_flight``, ``size``, ``max_instances``, ``module``.
 * :class:`Limits` (``memory_bytes``, ``deadline_ms``, ``max_instances``) with ``DEFAULT_*`` constants.
@@ -34,6 +34,8 @@ Choices worth knowing:
 * Init exports run once per instance, each if present: ``start``, ``wapc_init``, ``_start``, then
   ``_initialize`` only when there is no ``_start`` (WASI: a module is either a command or a reactor,
   and running both would run its constructors twice). ``proc_exit(0)`` from an init export is success.
+* WASI: preview 1 is wasmtime's; snapshot 0 (``wasi_unstable``) is bound to it, five functions adapted to the
+  older layouts, through a small adapter instance per instance (:mod:`host.runtime.wasi_unstable`, ADR 0006).
 * ``__guest_call`` returning 1 means success even if the guest also set an error (as OTP did); a
   missing response is ``b""``. Any trap, deadline or bad guest pointer discards that instance.
 * The deadline covers the whole call, host calls included; the guest gets at least ``deadline_ms``

@@ -15,12 +15,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import wasmtime
 
 from host.errors import HostError
 from host.runtime.errors import HostCallFailed
+
+if TYPE_CHECKING:
+    from host.runtime.wasi_unstable import WasiUnstableInstance
 
 WAPC_NAMESPACES = ("wapc", "wasmbus")
 """Import module names the waPC functions are defined under (classic waPC and wasmbus-rpc actors)."""
@@ -69,12 +72,15 @@ class Abi:
         "memory",
         "operation",
         "payload",
+        "wasi_unstable",
     )
 
     def __init__(self, memory: GuestMemory, host_calls: HostCallHandler, log: Log) -> None:
         self.memory = memory
         self.host_calls = host_calls
         self.log = log
+        self.wasi_unstable: WasiUnstableInstance | None = None
+        """The instance's WASI snapshot 0 state, for modules importing ``wasi_unstable``."""
         self.begin(b"", b"")
 
     def begin(self, operation: bytes, payload: bytes) -> None:

@@ -2,8 +2,9 @@
 
 Everything here is shared by all actors of a host. The engine is configured once
 (:data:`ENGINE_SETTINGS`: epoch interruption for deadlines, ``memory_may_move=False`` so guest
-memory has a fixed base address); the linker gets the waPC imports (under ``wapc`` and ``wasmbus``)
-and WASI preview 1 once, and every module gets an ``InstancePre`` from it at compile time.
+memory has a fixed base address); the linker gets the waPC imports (under ``wapc`` and ``wasmbus``),
+WASI preview 1 and WASI snapshot 0 (:mod:`host.runtime.wasi_unstable`) once, and every module gets an
+``InstancePre`` from it at compile time.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from host.runtime.cache import ModuleCache
 from host.runtime.errors import ModuleInvalid, PoolClosed
 from host.runtime.fastcall import ActiveAbi, CallPath, select_path
 from host.runtime.module import CompiledModule, inspect_module
+from host.runtime.wasi_unstable import WasiUnstable
 
 T = TypeVar("T")
 
@@ -99,6 +101,7 @@ class Runtime:
         self.linker = wasmtime.Linker(self.engine)
         define_imports(self.linker, self.path)
         self.linker.define_wasi()
+        self.wasi_unstable = WasiUnstable(self.engine, self.linker, self.active)
         directory = self.config.cache_dir
         self._cache = ModuleCache(directory, engine_fingerprint()) if directory is not None else None
         self._executor = concurrent.futures.ThreadPoolExecutor(
@@ -136,11 +139,14 @@ class Runtime:
             pre = self.linker.instantiate_pre(module)
         except wasmtime.WasmtimeError as exc:
             raise ModuleInvalid(f"the module's imports cannot be satisfied: {exc}") from None
+        if shape.wasi_unstable:
+            self.wasi_unstable.adapter(shape.wasi_unstable)  # compiled now, not in the first guest call
         return CompiledModule(
             module_hash=module_hash,
             exports=shape.exports,
             import_namespaces=shape.import_namespaces,
             uses_wasi=shape.uses_wasi,
+            wasi_unstable=shape.wasi_unstable,
             init_exports=shape.init_exports,
             cache_hit=cache_hit,
             wasm_module=module,

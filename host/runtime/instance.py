@@ -53,6 +53,8 @@ class Instance:
         if self._wasi is not None:
             self._wasi.attach(self._store)
         self.abi = Abi(runtime.path.new_memory(), host_calls, log)
+        if module.wasi_unstable:
+            self.abi.wasi_unstable = runtime.wasi_unstable.new_instance(module.wasi_unstable)
         try:
             exports = self._instantiate()
         except BaseException:
@@ -84,15 +86,34 @@ class Instance:
             raise InstantiationFailed(f"init export {name} is not a function")
         self.abi.begin(b"", b"")
         self._store.set_epoch_deadline(self._ticks)
+        failure: Exception | None = None
         try:
             func(self._store)
         except wasmtime.ExitTrap as exc:
             if exc.code != 0:
                 raise InstantiationFailed(f"init export {name} exited with status {exc.code}") from None
         except Exception as exc:
-            raise InstantiationFailed(f"init export {name} failed: {self._explain(exc)}") from None
+            failure = exc
+        if self._exited_normally(name):
+            return
+        if failure is not None:
+            raise InstantiationFailed(f"init export {name} failed: {self._explain(failure)}") from None
         if self.abi.fault is not None:
             raise InstantiationFailed(f"init export {name} failed: {self.abi.fault}")
+
+    def _exited_normally(self, name: str) -> bool:
+        """True when init export ``name`` called snapshot 0's ``proc_exit(0)``; raises for another status.
+
+        (Preview 1's ``proc_exit`` arrives as ``ExitTrap``; snapshot 0's is recorded, see ``wasi_unstable``.)
+        """
+        state = self.abi.wasi_unstable
+        status = state.take_exit() if state is not None else None
+        if status is None:
+            return False
+        if status != 0:
+            raise InstantiationFailed(f"init export {name} exited with status {status}")
+        self.abi.fault = None
+        return True
 
     def call(self, operation: str, payload: bytes) -> bytes:
         """Run one guest call (docs/protocol.md §1.4). Raises GuestError, GuestTrapped or DeadlineExceeded."""

@@ -2,7 +2,9 @@
 
 A hostable waPC module exports ``memory`` (32-bit, not shared) and ``__guest_call(i32, i32) -> i32``,
 imports only the waPC functions (from ``wapc`` and/or ``wasmbus``, with their exact signatures) and,
-optionally, WASI preview 1 (``wasi_snapshot_preview1``). Its init exports take and return nothing.
+optionally, WASI preview 1 (``wasi_snapshot_preview1``) and/or WASI snapshot 0 (``wasi_unstable``, the
+functions of :data:`~host.runtime.wasi_unstable.SIGNATURES` with their exact signatures). Its init exports take
+and return nothing.
 The fast call path relies on these checks: it calls ``__guest_call`` without type checks.
 """
 
@@ -14,10 +16,13 @@ import wasmtime
 
 from host.runtime.abi import IMPORTS_BY_NAME, WAPC_NAMESPACES
 from host.runtime.errors import ModuleInvalid
+from host.runtime.wasi_unstable import SIGNATURES as WASI_UNSTABLE_SIGNATURES
+from host.runtime.wasi_unstable import functype as wasi_unstable_functype
 
 GUEST_CALL = "__guest_call"
 MEMORY = "memory"
 WASI_NAMESPACE = "wasi_snapshot_preview1"
+WASI_UNSTABLE = "wasi_unstable"
 INIT_EXPORTS = ("start", "wapc_init", "_start", "_initialize")
 """Init exports in call order; ``_initialize`` (WASI reactor) is called only when ``_start`` is absent."""
 
@@ -30,6 +35,9 @@ class CompiledModule:
     exports: tuple[str, ...]
     import_namespaces: frozenset[str]
     uses_wasi: bool
+    """True when the module imports WASI (either snapshot): its instances get a WASI context."""
+    wasi_unstable: tuple[str, ...]
+    """The WASI snapshot 0 (``wasi_unstable``) functions it imports, sorted; empty when none."""
     init_exports: tuple[str, ...]
     """The init exports this module has, in the order they will be called."""
     cache_hit: bool
@@ -47,6 +55,7 @@ class ModuleShape:
     exports: tuple[str, ...]
     import_namespaces: frozenset[str]
     uses_wasi: bool
+    wasi_unstable: tuple[str, ...]
     init_exports: tuple[str, ...]
 
 
@@ -61,11 +70,24 @@ def inspect_module(module: wasmtime.Module) -> ModuleShape:
         present.remove("_initialize")
     for name in present:
         _check_init_export(name, exports[name])
-    return ModuleShape(tuple(exports), namespaces, WASI_NAMESPACE in namespaces, tuple(present))
+    snapshot0 = tuple(sorted({item.name or "" for item in module.imports if item.module == WASI_UNSTABLE}))
+    uses_wasi = WASI_NAMESPACE in namespaces or WASI_UNSTABLE in namespaces
+    return ModuleShape(tuple(exports), namespaces, uses_wasi, snapshot0, tuple(present))
 
 
 def _is_i32(types: list[wasmtime.ValType], count: int) -> bool:
     return len(types) == count and all(str(t) == "i32" for t in types)
+
+
+def _same_type(found: object, expected: wasmtime.FuncType) -> bool:
+    def names(types: list[wasmtime.ValType]) -> list[str]:
+        return [str(t) for t in types]
+
+    return (
+        isinstance(found, wasmtime.FuncType)
+        and names(found.params) == names(expected.params)
+        and names(found.results) == names(expected.results)
+    )
 
 
 def _check_guest_call(found: object) -> None:
@@ -91,10 +113,12 @@ def _check_import(item: wasmtime.ImportType) -> str:
     namespace, name = item.module, item.name or ""
     if namespace == WASI_NAMESPACE:
         return namespace  # the linker checks WASI names and types
+    if namespace == WASI_UNSTABLE:
+        return _check_wasi_unstable(item, name)
     if namespace not in WAPC_NAMESPACES:
         raise ModuleInvalid(
-            f"unsupported import {namespace}.{name}: only waPC ({', '.join(WAPC_NAMESPACES)})"
-            f" and {WASI_NAMESPACE} are provided"
+            f"unsupported import {namespace}.{name}: only waPC ({', '.join(WAPC_NAMESPACES)}),"
+            f" {WASI_NAMESPACE} and {WASI_UNSTABLE} are provided"
         )
     spec = IMPORTS_BY_NAME.get(name)
     if spec is None:
@@ -104,3 +128,11 @@ def _check_import(item: wasmtime.ImportType) -> str:
     if not (isinstance(ty, wasmtime.FuncType) and _is_i32(ty.params, spec.params) and _is_i32(ty.results, results)):
         raise ModuleInvalid(f"import {namespace}.{name} has the wrong signature")
     return namespace
+
+
+def _check_wasi_unstable(item: wasmtime.ImportType, name: str) -> str:
+    if name not in WASI_UNSTABLE_SIGNATURES:
+        raise ModuleInvalid(f"unsupported import {WASI_UNSTABLE}.{name}: WASI snapshot 0 has no such function")
+    if not _same_type(item.type, wasi_unstable_functype(name)):
+        raise ModuleInvalid(f"import {WASI_UNSTABLE}.{name} has the wrong signature")
+    return WASI_UNSTABLE

@@ -1,9 +1,11 @@
-"""WASI preview 1 for actors that import it: stdout and stderr go to the guest log, nothing else.
+"""WASI for actors that import it: stdout and stderr go to the guest log, nothing else.
 
 The store gets a ``WasiConfig`` with no arguments, no environment, no preopened directories (so no
-files) and no sockets; clocks and random numbers work. Output arrives in arbitrary chunks (and
-possibly on a wasmtime-owned thread), so it is cut into lines here; a partial line is flushed at
-the end of every guest call and any line longer than :data:`MAX_LINE_BYTES` is cut.
+files) and no sockets; clocks and random numbers work. wasmtime implements preview 1 on it; snapshot 0
+(``wasi_unstable``) is bound to that same implementation by :mod:`host.runtime.wasi_unstable`.
+Output arrives in arbitrary chunks (and possibly on a wasmtime-owned thread), so it is cut into lines
+here; a partial line is flushed at the end of every guest call and any line longer than
+:data:`MAX_LINE_BYTES` is cut.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from nats.errors import Error as NatsError
 from nats.errors import NoRespondersError
 
 from lattice import keys, subjects
-from lattice.control.base import JsonPayload
+from lattice.control.base import JsonPayload, loads
 from lattice.control.commands import (
     DEFAULT_LAUNCH_COUNT,
     STOP_ALL,
@@ -49,7 +49,6 @@ from lattice.control.errors import (
     PayloadError,
 )
 from lattice.control.events import EventWatcher
-from lattice.control.fields import loads
 from lattice.control.replies import ClaimsReply, Host, HostInventory, LinksReply
 from lattice.control.requests import (
     Ack,

@@ -4,7 +4,8 @@ Tree::
 
     LatticeError
     └── ControlError                    a control-interface operation did not succeed
-        ├── PayloadError (ValueError)   a request or reply is not JSON, or a field is missing or of the wrong type
+        ├── PayloadError                a request or reply is not JSON, or a field is missing or of the wrong type
+        │                               (also lattice.codec.MalformedPayload, ValueError)
         ├── ControlUnreachable          NATS cannot be reached (or refused the credentials)
         ├── ControlTimeout              no reply in time (also asyncio.TimeoutError)
         ├── NoHostsError                no host answered on the lattice
@@ -20,6 +21,7 @@ host's ``reason`` (CommandRejectedError, CommandFailedError).
 
 from __future__ import annotations
 
+from lattice.codec.errors import MalformedPayload
 from lattice.errors import LatticeError, LatticeTimeoutError
 
 
@@ -27,7 +29,7 @@ class ControlError(LatticeError):
     """A control-interface operation did not succeed."""
 
 
-class PayloadError(ControlError, ValueError):
+class PayloadError(ControlError, MalformedPayload, ValueError):
     """A control request or reply is not valid JSON of the expected shape; the message names the field."""
 
 

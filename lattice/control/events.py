@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
+import msgspec
 from nats.errors import ConnectionClosedError
 from nats.errors import TimeoutError as NatsTimeoutError
 
 from lattice import subjects
+from lattice.codec import NonEmpty
+from lattice.control.base import JsonObject, JsonPayload, dumps
 from lattice.control.errors import ControlTimeout, ControlUnreachable, PayloadError
-from lattice.control.fields import JsonObject, as_object, dumps, loads, optional_str, required_str
 from lattice.natsconn import flush_all
 
 log = logging.getLogger(__name__)
@@ -64,22 +66,29 @@ class LatticeEvent:
 
     @classmethod
     def from_json(cls, body: Any) -> LatticeEvent:
-        body, what = as_object(body, "event"), "event"
-        kind = required_str(body, "type", what)
-        if not kind.startswith(subjects.EVENT_TYPE_PREFIX):
-            raise PayloadError(f"event type {kind!r} does not start with {subjects.EVENT_TYPE_PREFIX!r}")
-        data = body.get("data")
-        return cls(
-            name=kind.removeprefix(subjects.EVENT_TYPE_PREFIX),
-            source=optional_str(body, "source", what),
-            id=optional_str(body, "id", what),
-            time=optional_str(body, "time", what),
-            data=as_object(data, "event.data") if data is not None else {},
-        )
+        return cls._of(_CloudEvent.from_wire(body))
 
     @classmethod
     def decode(cls, data: bytes) -> LatticeEvent:
-        return cls.from_json(loads(data, "event"))
+        return cls._of(_CloudEvent.decode(data))
+
+    @classmethod
+    def _of(cls, event: _CloudEvent) -> LatticeEvent:
+        if not event.type.startswith(subjects.EVENT_TYPE_PREFIX):
+            raise PayloadError(f"event type {event.type!r} does not start with {subjects.EVENT_TYPE_PREFIX!r}")
+        name = event.type.removeprefix(subjects.EVENT_TYPE_PREFIX)
+        return cls(name=name, source=event.source, id=event.id, time=event.time, data=event.data)
+
+
+class _CloudEvent(JsonPayload, frozen=True):
+    """What is read of a CloudEvent (``specversion`` and ``datacontenttype`` are not checked)."""
+
+    WHAT = "event"
+    type: NonEmpty
+    source: str = ""
+    id: str = ""
+    time: str = ""
+    data: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 def matching(*names: str, **data: Any) -> EventPredicate:

@@ -9,21 +9,23 @@ and a field of the wrong type is a :class:`~lattice.control.errors.PayloadError`
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Annotated, Any, Literal, Self
 
-from lattice.control.base import JsonPayload
+import msgspec
+
+from lattice.codec import DEFAULT_MAX_MESSAGE_BYTES, JSON, NonEmpty, Omit, Required, ValueCodec, empty_means
+from lattice.codec.formats import Raw
+from lattice.control.base import JsonObject, JsonPayload
 from lattice.control.errors import PayloadError
-from lattice.control.fields import JsonObject, as_object, optional_str, required_bool, required_str, str_map
-from lattice.wire import DEFAULT_LINK_NAME, LinkDefinition, MessageMalformed
+from lattice.wire import LinkDefinition, MessageMalformed
+from lattice.wire.linkdef import DEFAULT_LINK_NAME, LinkName
 
 
-@dataclass(frozen=True)
-class Ack(JsonPayload):
+class Ack(JsonPayload, frozen=True):
     """The standard reply to a command: ``{"accepted": bool, "error": str}``."""
 
     WHAT = "ack"
-    accepted: bool
+    accepted: Required[bool]
     error: str = ""
 
     @classmethod
@@ -34,166 +36,92 @@ class Ack(JsonPayload):
     def failure(cls, error: str) -> Ack:
         return cls(False, error)
 
-    def to_json(self) -> JsonObject:
-        return {"accepted": self.accepted, "error": self.error}
 
-    @classmethod
-    def from_json(cls, body: Any) -> Self:
-        body = as_object(body, cls.WHAT)
-        return cls(required_bool(body, "accepted", cls.WHAT), optional_str(body, "error", cls.WHAT))
-
-
-@dataclass(frozen=True)
-class ActorAuctionRequest(JsonPayload):
+class ActorAuctionRequest(JsonPayload, frozen=True):
     WHAT = "actor auction request"
-    actor_ref: str
-    constraints: Mapping[str, str] = field(default_factory=dict)
-
-    def to_json(self) -> JsonObject:
-        return {"actor_ref": self.actor_ref, "constraints": dict(self.constraints)}
-
-    @classmethod
-    def from_json(cls, body: Any) -> Self:
-        body, w = as_object(body, cls.WHAT), cls.WHAT
-        return cls(required_str(body, "actor_ref", w), str_map(body, "constraints", w))
+    actor_ref: NonEmpty
+    constraints: Mapping[str, str] = {}
 
 
-@dataclass(frozen=True)
-class ActorAuctionAck(JsonPayload):
+class ActorAuctionAck(JsonPayload, frozen=True):
     WHAT = "actor auction ack"
+    WIRE_ORDER = ("actor_ref", "constraints", "host_id")
     actor_ref: str
-    host_id: str
-    constraints: Mapping[str, str] = field(default_factory=dict)
-
-    def to_json(self) -> JsonObject:
-        return {"actor_ref": self.actor_ref, "constraints": dict(self.constraints), "host_id": self.host_id}
-
-    @classmethod
-    def from_json(cls, body: Any) -> Self:
-        body, w = as_object(body, cls.WHAT), cls.WHAT
-        return cls(
-            optional_str(body, "actor_ref", w), required_str(body, "host_id", w), str_map(body, "constraints", w)
-        )
+    host_id: NonEmpty
+    constraints: Mapping[str, str] = {}
 
 
-@dataclass(frozen=True)
-class ProviderAuctionRequest(JsonPayload):
+class ProviderAuctionRequest(JsonPayload, frozen=True):
     WHAT = "provider auction request"
-    provider_ref: str
-    link_name: str = DEFAULT_LINK_NAME
-    constraints: Mapping[str, str] = field(default_factory=dict)
-
-    def to_json(self) -> JsonObject:
-        return {"provider_ref": self.provider_ref, "link_name": self.link_name, "constraints": dict(self.constraints)}
-
-    @classmethod
-    def from_json(cls, body: Any) -> Self:
-        body, w = as_object(body, cls.WHAT), cls.WHAT
-        return cls(
-            required_str(body, "provider_ref", w),
-            optional_str(body, "link_name", w) or DEFAULT_LINK_NAME,
-            str_map(body, "constraints", w),
-        )
+    provider_ref: NonEmpty
+    link_name: LinkName = DEFAULT_LINK_NAME
+    constraints: Mapping[str, str] = {}
 
 
-@dataclass(frozen=True)
-class ProviderAuctionAck(JsonPayload):
+class ProviderAuctionAck(JsonPayload, frozen=True):
     WHAT = "provider auction ack"
+    WIRE_ORDER = ("provider_ref", "link_name", "constraints", "host_id")
     provider_ref: str
-    link_name: str
-    host_id: str
-    constraints: Mapping[str, str] = field(default_factory=dict)
-
-    def to_json(self) -> JsonObject:
-        return {
-            "provider_ref": self.provider_ref,
-            "link_name": self.link_name,
-            "constraints": dict(self.constraints),
-            "host_id": self.host_id,
-        }
-
-    @classmethod
-    def from_json(cls, body: Any) -> Self:
-        body, w = as_object(body, cls.WHAT), cls.WHAT
-        return cls(
-            optional_str(body, "provider_ref", w),
-            optional_str(body, "link_name", w) or DEFAULT_LINK_NAME,
-            required_str(body, "host_id", w),
-            str_map(body, "constraints", w),
-        )
+    link_name: LinkName
+    host_id: NonEmpty
+    constraints: Mapping[str, str] = {}
 
 
-@dataclass(frozen=True)
-class LinkDeleteRequest(JsonPayload):
+class LinkDeleteRequest(JsonPayload, frozen=True):
     """``linkdefs.del``: the identity of a link."""
 
     WHAT = "link delete request"
-    actor_id: str
-    contract_id: str
-    link_name: str = DEFAULT_LINK_NAME
-
-    def to_json(self) -> JsonObject:
-        return {"actor_id": self.actor_id, "contract_id": self.contract_id, "link_name": self.link_name}
-
-    @classmethod
-    def from_json(cls, body: Any) -> Self:
-        body, w = as_object(body, cls.WHAT), cls.WHAT
-        return cls(
-            required_str(body, "actor_id", w),
-            required_str(body, "contract_id", w),
-            optional_str(body, "link_name", w) or DEFAULT_LINK_NAME,
-        )
+    actor_id: NonEmpty
+    contract_id: NonEmpty
+    link_name: LinkName = DEFAULT_LINK_NAME
 
 
 def link_from_json(body: Any) -> LinkDefinition:
     """``linkdefs.put`` (and each entry of ``get.links``): a :class:`LinkDefinition`, or :class:`PayloadError`."""
     try:
-        return LinkDefinition.from_wire(as_object(body, "link definition"))
+        return LinkDefinition.from_wire(body)
     except MessageMalformed as exc:
         raise PayloadError(str(exc)) from exc
 
 
 REGISTRY_TYPES = ("oci", "bindle")
+Secret = Annotated[str | None, empty_means(None)]
 
 
-@dataclass(frozen=True)
-class RegistryCredential(JsonPayload):
+class RegistryCredential(JsonPayload, frozen=True):
     """One registry's credentials in ``registries.put`` (``registryType`` is camelCase on the wire)."""
 
     WHAT = "registry credential"
-    registry_type: str = "oci"
-    username: str | None = field(default=None)
-    password: str | None = field(default=None, repr=False)
-    token: str | None = field(default=None, repr=False)
+    registry_type: Annotated[Literal["oci", "bindle"], empty_means("oci")] = msgspec.field(
+        default="oci", name="registryType"
+    )
+    username: Omit[Secret] = None
+    password: Omit[Secret] = None
+    token: Omit[Secret] = None
 
-    def to_json(self) -> JsonObject:
-        out: JsonObject = {"registryType": self.registry_type}
-        for key in ("username", "password", "token"):
-            if getattr(self, key) is not None:
-                out[key] = getattr(self, key)
-        return out
-
-    @classmethod
-    def from_json(cls, body: Any) -> Self:
-        body, w = as_object(body, cls.WHAT), cls.WHAT
-        kind = optional_str(body, "registryType", w) or "oci"
-        if kind not in REGISTRY_TYPES:
-            raise PayloadError(f"{w}.registryType must be one of {', '.join(REGISTRY_TYPES)}, got {kind!r}")
-        secrets = {k: optional_str(body, k, w) or None for k in ("username", "password", "token")}
-        return cls(kind, **secrets)
+    def __repr__(self) -> str:
+        return f"RegistryCredential(registry_type={self.registry_type!r}, username={self.username!r})"
 
 
-@dataclass(frozen=True)
-class RegistriesPutRequest(JsonPayload):
-    """``registries.put``: registry server (``host[:port]``) → credentials."""
+class RegistriesPutRequest(JsonPayload, frozen=True):
+    """``registries.put``: registry server (``host[:port]``) → credentials; the map is the whole body."""
 
     WHAT = "registries put request"
     credentials: Mapping[str, RegistryCredential]
 
-    def to_json(self) -> JsonObject:
-        return {server: cred.to_json() for server, cred in self.credentials.items()}
+    def to_wire(self) -> JsonObject:
+        return {server: cred.to_wire() for server, cred in self.credentials.items()}
+
+    def encode(self) -> bytes:
+        return _CREDENTIALS.encode(self.credentials)
 
     @classmethod
-    def from_json(cls, body: Any) -> Self:
-        body = as_object(body, cls.WHAT)
-        return cls({server: RegistryCredential.from_json(cred) for server, cred in body.items()})
+    def from_wire(cls, body: Any, what: str | None = None) -> Self:
+        return cls(_CREDENTIALS.from_value(body))
+
+    @classmethod
+    def decode(cls, data: Raw, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Self:
+        return cls(_CREDENTIALS.decode(data, max_bytes=max_bytes))
+
+
+_CREDENTIALS = ValueCodec(dict[str, RegistryCredential], RegistriesPutRequest.WHAT, JSON, PayloadError)

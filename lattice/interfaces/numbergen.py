@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Self
-
-from lattice.interfaces._fields import U32_MAX, WireStruct, as_map, get_int
+from lattice.codec import U32, U32_MAX
+from lattice.wire.codec import WireStruct
 
 CONTRACT_ID = "wasmcloud:builtin:numbergen"
 GENERATE_GUID = "NumberGen.GenerateGuid"
@@ -13,17 +11,8 @@ RANDOM_IN_RANGE = "NumberGen.RandomInRange"
 RANDOM_32 = "NumberGen.Random32"
 
 
-@dataclass(frozen=True)
-class RangeLimit(WireStruct):
+class RangeLimit(WireStruct, frozen=True):
     """An inclusive range ``[min, max]`` of u32 (both hosts implement it inclusive)."""
 
-    min: int = 0
-    max: int = U32_MAX
-
-    def to_wire(self) -> dict[str, Any]:
-        return {"min": self.min, "max": self.max}
-
-    @classmethod
-    def from_wire(cls, body: Any) -> Self:
-        m = as_map(body, "RangeLimit")
-        return cls(get_int(m, "min", "RangeLimit", 0, U32_MAX), get_int(m, "max", "RangeLimit", 0, U32_MAX, U32_MAX))
+    min: U32 = 0
+    max: U32 = U32_MAX

@@ -1,7 +1,7 @@
 """Wire types of the lattice: Invocation, InvocationResponse, WasmCloudEntity, LinkDefinition, HostData, health."""
 
 from lattice.wire import antiforgery
-from lattice.wire.codec import pack, unpack
+from lattice.wire.codec import WireStruct, pack, unpack
 from lattice.wire.entity import WasmCloudEntity
 from lattice.wire.errors import (
     BadInvocationToken,
@@ -31,6 +31,7 @@ __all__ = [
     "UnknownIssuer",
     "WasmCloudEntity",
     "WireError",
+    "WireStruct",
     "WrongTarget",
     "antiforgery",
     "link_id",

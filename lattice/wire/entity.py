@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
-from lattice.wire.codec import get_str
-from lattice.wire.errors import MessageMalformed
+from lattice.wire.codec import WireStruct
 
 
-@dataclass(frozen=True)
-class WasmCloudEntity:
+class WasmCloudEntity(WireStruct, frozen=True):
     """An actor (``link_name`` and ``contract_id`` empty) or a provider (all three set)."""
 
+    WHAT = "entity"
     public_key: str
     link_name: str = ""
     contract_id: str = ""
@@ -37,14 +32,3 @@ class WasmCloudEntity:
         contract = self.contract_id.replace(":", "/").replace(" ", "_").lower()
         link = self.link_name.replace(" ", "_").lower()
         return f"wasmbus://{contract}/{link}/{self.public_key}"
-
-    def to_wire(self) -> dict[str, Any]:
-        return {"public_key": self.public_key, "link_name": self.link_name, "contract_id": self.contract_id}
-
-    @classmethod
-    def from_wire(cls, body: Any, what: str) -> WasmCloudEntity:
-        if not isinstance(body, Mapping):
-            raise MessageMalformed(f"{what} must be a map with public_key, link_name, contract_id")
-        return cls(
-            get_str(body, "public_key", what), get_str(body, "link_name", what), get_str(body, "contract_id", what)
-        )

@@ -5,6 +5,7 @@ Tree::
     LatticeError
     └── WireError                   a message on the wire cannot be used
         ├── MessageMalformed        not msgpack/JSON, wrong field types, missing required fields, too large
+        │                           (also lattice.codec.MalformedPayload)
         └── ForgedInvocation        anti-forgery validation failed (docs/protocol.md §4.3)
             ├── UnknownIssuer       signed by a cluster key that is not a trusted issuer
             ├── InvocationTampered  payload changed under a valid token (hash mismatch)
@@ -14,6 +15,7 @@ Tree::
 
 from __future__ import annotations
 
+from lattice.codec.errors import MalformedPayload
 from lattice.errors import LatticeError
 
 
@@ -21,7 +23,7 @@ class WireError(LatticeError):
     """A message on the wire cannot be used."""
 
 
-class MessageMalformed(WireError):
+class MessageMalformed(WireError, MalformedPayload):
     """The bytes are not a well-formed message of the expected type."""
 
 

@@ -20,7 +20,11 @@ from lattice.interfaces import WireStruct
 from lattice.provider.operation import Operation
 from lattice.wire import MessageMalformed, pack
 
-STRUCTS: list[type[WireStruct]] = [getattr(interfaces, name) for name in interfaces.__all__ if name != "WireStruct"]
+STRUCTS: list[type[WireStruct]] = [
+    cls
+    for cls in (getattr(interfaces, name) for name in interfaces.__all__)
+    if isinstance(cls, type) and issubclass(cls, WireStruct) and cls is not WireStruct
+]
 OPERATIONS: list[Operation] = [
     op for cls in (KeyValueProvider, MessagingProvider, HttpServerProvider) for op in cls.operations.values()
 ]

@@ -12,9 +12,10 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import msgspec
 import pytest
 from nats.errors import MaxPayloadError
 
@@ -110,25 +111,25 @@ async def forged_to_provider(lat: SecureLattice) -> str:
 
 async def altered_payload_to_actor(lat: SecureLattice) -> str:
     inv = _to_actor(lat, "echo", "/pay?coins=1")
-    inv = replace(inv, msg=HttpRequest("GET", "/pay?coins=9").encode())
+    inv = msgspec.structs.replace(inv, msg=HttpRequest("GET", "/pay?coins=9").encode())
     return await _rpc_error(lat, subjects.actor_rpc(lat.lattice, lat.actors["echo"]), inv)
 
 
 async def altered_payload_to_provider(lat: SecureLattice) -> str:
-    inv = replace(_to_keyvalue(lat, "kvgood"), msg=pack("counter:/someone-else"))
+    inv = msgspec.structs.replace(_to_keyvalue(lat, "kvgood"), msg=pack("counter:/someone-else"))
     return await _rpc_error(lat, _kv_subject(lat), inv)
 
 
 async def replayed_to_other_actor(lat: SecureLattice) -> str:
     inv = _to_actor(lat, "echo", "/for-echo-only")
-    replayed = replace(inv, target=WasmCloudEntity.actor(lat.actors["kvgood"]))
+    replayed = msgspec.structs.replace(inv, target=WasmCloudEntity.actor(lat.actors["kvgood"]))
     return await _rpc_error(lat, subjects.actor_rpc(lat.lattice, lat.actors["kvgood"]), replayed)
 
 
 async def replayed_to_provider(lat: SecureLattice) -> str:
     inv = _to_actor(lat, "echo")
     kv = WasmCloudEntity.provider(lat.providers[KEYVALUE], KEYVALUE, "default")
-    replayed = replace(inv, origin=WasmCloudEntity.actor(lat.actors["kvgood"]), target=kv)
+    replayed = msgspec.structs.replace(inv, origin=WasmCloudEntity.actor(lat.actors["kvgood"]), target=kv)
     return await _rpc_error(lat, _kv_subject(lat), replayed)
 
 
@@ -234,7 +235,7 @@ async def over_nats_max_payload(lat: SecureLattice) -> str:
 
 async def over_chunk_limit(lat: SecureLattice) -> str:
     inv = _to_actor(lat, "echo")
-    announced = replace(inv, msg=b"", content_length=DEFAULT_MAX_CHUNKED_BYTES + 1)
+    announced = msgspec.structs.replace(inv, msg=b"", content_length=DEFAULT_MAX_CHUNKED_BYTES + 1)
     return await _rpc_error(lat, subjects.actor_rpc(lat.lattice, lat.actors["echo"]), announced)
 
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import redis.asyncio as aioredis
 import redis.exceptions
 
-from lattice.interfaces._fields import I32_MAX, I32_MIN
+from lattice.interfaces import I32_MAX, I32_MIN
 from wasmlattice_keyvalue.errors import (
     NOT_INTEGER_MESSAGE,
     OVERFLOW_MESSAGE,

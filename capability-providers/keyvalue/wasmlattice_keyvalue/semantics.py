@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from lattice.interfaces._fields import I32_MAX, I32_MIN
+from lattice.interfaces import I32_MAX, I32_MIN
 from wasmlattice_keyvalue.errors import IncrementOverflow, NotAnInteger
 
 _INTEGER = re.compile(r"^(0|-?[1-9][0-9]{0,18})$")

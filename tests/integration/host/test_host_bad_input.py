@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from host.config import HostConfig
@@ -64,11 +65,11 @@ async def assert_still_serving(host: Host, nc: Any, lattice: str, actor: str, cl
             "not a trusted cluster issuer",
         ),
         (
-            lambda actor, cluster: replace(signed(actor, cluster), msg=b"HI").encode(),
+            lambda actor, cluster: msgspec.structs.replace(signed(actor, cluster), msg=b"HI").encode(),
             "hash does not match",
         ),
         (
-            lambda actor, cluster: replace(signed(actor, cluster), encoded_claims="a.b.c").encode(),
+            lambda actor, cluster: msgspec.structs.replace(signed(actor, cluster), encoded_claims="a.b.c").encode(),
             "anti-forgery check failed",
         ),
         (

@@ -28,6 +28,12 @@ from tests.support.waiting import WaitTimeout, wait_until_blocking
 BINARY = "docker-registry"
 DEFAULT_START_TIMEOUT_S = 15.0
 POLL_S = 0.01
+
+
+class RegistryExited(RuntimeError):
+    """The registry process ended before it listened."""
+
+
 _LISTENING = re.compile(r"listening on (?P<addr>[0-9.]+:\d+)")
 
 
@@ -109,10 +115,6 @@ def write_htpasswd(path: Path, user: str, password: str) -> Path:
     return path
 
 
-class RegistryStartError(RuntimeError):
-    """The registry process did not come up."""
-
-
 class RegistryServer:
     """One registry process: ``with RegistryServer(folder, …) as reg: reg.address``."""
 
@@ -170,22 +172,20 @@ class RegistryServer:
             self.proc = subprocess.Popen(
                 [self.binary, "serve", str(conf)], stdin=subprocess.DEVNULL, stdout=log, stderr=log
             )
-        proc = self.proc
 
-        def listening() -> str:
+        def listening() -> str | None:
             found = _LISTENING.search(self.log_path.read_text(encoding="utf-8", errors="replace"))
-            if found is not None:
-                return str(found["addr"])
-            if proc.poll() is not None:
-                raise RegistryStartError(f"exited with {proc.returncode}")
-            return ""
+            if found is None and self.proc is not None and self.proc.poll() is not None:
+                raise RegistryExited(f"{BINARY} exited with status {self.proc.returncode}")
+            return found["addr"] if found is not None else None
 
         try:
             self.address = wait_until_blocking(listening, timeout_s, f"{BINARY} to listen", poll_s=POLL_S)
-        except (WaitTimeout, RegistryStartError) as exc:
+        except (RegistryExited, WaitTimeout) as exc:
             self.stop()
-            tail = self.log_path.read_text(errors="replace")[-3000:]
-            raise RegistryStartError(f"{BINARY} did not start ({exc}):\n{tail}") from None
+            raise RuntimeError(
+                f"{BINARY} did not start ({exc}):\n{self.log_path.read_text(errors='replace')[-3000:]}"
+            ) from None
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -289,7 +289,7 @@ async def test_wrong_kinds_are_wrongtype_errors_and_set_overwrites_any_kind(kv: 
 async def test_wrong_field_types_are_error_replies(kv: Kv) -> None:
     with pytest.raises(RemoteError, match=r"SetRequest\.value must be a string"):
         await kv.caller.call("KeyValue.Set", pack({"key": "k", "value": 1}))
-    with pytest.raises(RemoteError, match="expected a string, got int"):
+    with pytest.raises(RemoteError, match="payload must be a string, got an integer"):
         await kv.caller.call("KeyValue.Get", pack(5))
     with pytest.raises(RemoteError, match="not handled"):
         await kv.caller.call("KeyValue.Explode", pack("k"))

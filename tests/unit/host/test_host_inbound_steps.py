@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+import msgspec
 import pytest
 
 from host.invocations import InvocationRejected
@@ -45,7 +44,7 @@ def test_verify_words_forgeries_as_otp_does() -> None:
     with pytest.raises(InvocationRejected, match=r"^anti-forgery check failed: .* not a trusted cluster issuer$"):
         verify(stranger, stranger.msg, [CLUSTER.public_key], WORDING)
     other = keys.KeyPair.create(keys.KeyType.MODULE).public_key
-    retargeted = replace(inv, target=WasmCloudEntity.actor(other))
+    retargeted = msgspec.structs.replace(inv, target=WasmCloudEntity.actor(other))
     with pytest.raises(
         InvocationRejected, match=r"^anti-forgery check failed: invocation token was issued for another"
     ):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import json
 import time
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -140,35 +140,37 @@ def test_unknown_cluster_key() -> None:
 def test_altered_msg_under_a_valid_token() -> None:
     inv = _signed()
     with pytest.raises(InvocationTampered):
-        antiforgery.validate(dataclasses.replace(inv, msg=MSG + b"!"), [CLUSTER.public_key])
+        antiforgery.validate(msgspec.structs.replace(inv, msg=MSG + b"!"), [CLUSTER.public_key])
 
 
 def test_token_replayed_to_another_target() -> None:
     inv = _signed()
     other = WasmCloudEntity.provider(KeyPair.create(KeyType.SERVICE).public_key, "wasmcloud:messaging", "default")
     with pytest.raises(WrongTarget):
-        antiforgery.validate(dataclasses.replace(inv, target=other), [CLUSTER.public_key])
+        antiforgery.validate(msgspec.structs.replace(inv, target=other), [CLUSTER.public_key])
     with pytest.raises(WrongTarget):
-        antiforgery.validate(dataclasses.replace(inv, target=WasmCloudEntity.actor(ACTOR_KEY)), [CLUSTER.public_key])
+        antiforgery.validate(
+            msgspec.structs.replace(inv, target=WasmCloudEntity.actor(ACTOR_KEY)), [CLUSTER.public_key]
+        )
 
 
 def test_token_replayed_with_another_link_operation_origin_or_id() -> None:
     inv = _signed()
     changes = [
-        {"target": dataclasses.replace(PROVIDER, link_name="backup")},
+        {"target": msgspec.structs.replace(PROVIDER, link_name="backup")},
         {"operation": "Messaging.Request"},
         {"origin": WasmCloudEntity.actor(KeyPair.create(KeyType.MODULE).public_key)},
         {"id": "another-invocation-id"},
     ]
     for change in changes:
         with pytest.raises(WrongTarget):
-            antiforgery.validate(dataclasses.replace(inv, **change), [CLUSTER.public_key])  # type: ignore[arg-type]
+            antiforgery.validate(msgspec.structs.replace(inv, **change), [CLUSTER.public_key])  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("token", ["", "garbage", "a.b.c", "eyJ0eXAiOiJqd3QiLCJhbGciOiJFZDI1NTE5In0.e30.AAAA"])
 def test_garbage_token(token: str) -> None:
     with pytest.raises(BadInvocationToken):
-        antiforgery.validate(dataclasses.replace(_signed(), encoded_claims=token), [CLUSTER.public_key])
+        antiforgery.validate(msgspec.structs.replace(_signed(), encoded_claims=token), [CLUSTER.public_key])
 
 
 def test_token_with_a_forged_signature() -> None:
@@ -178,13 +180,13 @@ def test_token_with_a_forged_signature() -> None:
     forged = f"{head}.{body}.{other.encoded_claims.split('.')[2]}"
     assert forged != inv.encoded_claims
     with pytest.raises(BadInvocationToken):
-        antiforgery.validate(dataclasses.replace(inv, encoded_claims=forged), [CLUSTER.public_key])
+        antiforgery.validate(msgspec.structs.replace(inv, encoded_claims=forged), [CLUSTER.public_key])
 
 
 def test_actor_claims_are_not_an_invocation_token() -> None:
     account = KeyPair.create(KeyType.ACCOUNT)
     actor_claims = Claims(account.public_key, ACTOR_KEY, 1, "j", ActorMetadata(name="x", hash="AB"))
-    inv = dataclasses.replace(_signed(), encoded_claims=jwt.encode(actor_claims, account))
+    inv = msgspec.structs.replace(_signed(), encoded_claims=jwt.encode(actor_claims, account))
     with pytest.raises(BadInvocationToken):
         antiforgery.validate(inv, [account.public_key])
 
@@ -200,12 +202,12 @@ def test_expired_invocation_token() -> None:
     expired = Claims(CLUSTER.public_key, inv.id, now - 100, "j", meta, expires=now - 10)
     with pytest.raises(BadInvocationToken, match="expired"):
         antiforgery.validate(
-            dataclasses.replace(inv, encoded_claims=jwt.encode(expired, CLUSTER)), [CLUSTER.public_key]
+            msgspec.structs.replace(inv, encoded_claims=jwt.encode(expired, CLUSTER)), [CLUSTER.public_key]
         )
 
 
 def test_host_id_that_is_neither_a_host_nor_a_key() -> None:
-    inv = dataclasses.replace(_signed(), host_id="bogus")
+    inv = msgspec.structs.replace(_signed(), host_id="bogus")
     with pytest.raises(BadInvocationToken, match="host id"):
         antiforgery.validate(inv, [CLUSTER.public_key])
 

@@ -29,7 +29,9 @@ PRIVATE_USES = {
     "wasmtime._ffi": re.compile(r"\b_ffi\b"),
     "ctypes": re.compile(r"\bctypes\b"),
     "private constructors (_from_ptr)": re.compile(r"\._from_ptr\b"),
-    "raw handles (.ptr(), ._context(), ._func, ._memory)": re.compile(r"\.(ptr|_context)\(\)|\._(func|memory)\b"),
+    "raw handles (.ptr(), ._context(), ._func, ._memory)": re.compile(
+        r"\.(ptr|_context)\(\)|(?<!\bself)\._(func|memory)\b"
+    ),
 }
 
 

@@ -84,7 +84,7 @@ def test_headers_accept_a_bare_string_value() -> None:
         (IncrementRequest, {"key": "k", "value": 2**31}, "out of range"),
         (HttpResponse, {"statusCode": 70000}, "out of range"),
         (HttpRequest, {"header": {"a": 5}}, "must be a list of strings"),
-        (HttpRequest, {"header": [1]}, "must be a map of header names"),
+        (HttpRequest, {"header": [1]}, r"HttpRequest\.header must be a map"),
         (GetResponse, {"exists": "yes"}, "must be a boolean"),
         (RequestMessage, {"subject": "s", "body": 3.5}, "must be bytes"),
         (RangeLimit, {"min": -1}, "out of range"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from lattice import keys
@@ -24,7 +25,7 @@ class Echo(Provider):
 
 def host_data(**changes: object) -> HostData:
     base = HostData("Nhost", "lat", "default", PROVIDER, CLUSTER.seed, cluster_issuers=(CLUSTER.public_key,))
-    return HostData(**{**base.__dict__, **changes})
+    return msgspec.structs.replace(base, **changes)
 
 
 def test_decode_reads_one_line_and_names_the_source_on_failure() -> None:
@@ -110,7 +111,7 @@ def test_manual_mode_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
         (["--manual", "--provider-key=Vnope"], "is not a V… service key"),
         (["--manual", "--cluster-seed=SCbad"], "bad --cluster-seed"),
         (["--manual", f"--provider-key={PROVIDER}", "--link=[1]"], "must be a JSON object"),
-        (["--manual", f"--provider-key={PROVIDER}", "--link={}"], "lacks actor_id"),
+        (["--manual", f"--provider-key={PROVIDER}", "--link={}"], r"--link\.actor_id is required"),
     ],
 )
 def test_manual_mode_errors(argv: list[str], message: str) -> None:

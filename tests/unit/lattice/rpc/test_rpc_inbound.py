@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+import msgspec
 import pytest
 
 from lattice import keys
@@ -72,7 +73,7 @@ def test_verify_accepts_a_trusted_signature_only() -> None:
 
 
 def test_verify_rejects_a_tampered_payload() -> None:
-    inv = replace(signed(), msg=b"HELLO")
+    inv = msgspec.structs.replace(signed(), msg=b"HELLO")
     with pytest.raises(InvocationRejected, match="hash does not match"):
         verify(inv, inv.msg, [CLUSTER.public_key], PLAIN)
 
