@@ -1,7 +1,8 @@
 """Building a running host from its parts, in start order; :class:`host.host.Host` owns the result.
 
-connections → wasm runtime → task scope → lattice bucket (opened, watched, replayed) → policy client → event
-publisher → actors → providers → heartbeat → the control server over the commands → application reconciler. Each part
+connections → wasm runtime → task scope → lattice bucket (opened, watched, replayed) → artifact fetcher → policy
+client → event publisher → actors → providers → heartbeat → the control server over the commands → application
+reconciler. Each part
 owns its own state and is built from small values; the ones that hold resources are entered on the host's exit
 stack, so a failed start releases what was already taken.
 """
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from host.actors import ActorContext, ActorManager, ActorSettings
+from host.actors.loader import ModuleSource
+from host.artifacts import open_fetcher
 from host.commands import HostCommands
 from host.config import HostConfig
 from host.connections import Connections
@@ -25,13 +28,22 @@ from host.heartbeat import Heartbeat
 from host.identity import Identity, Labels
 from host.invocations import InboundPipeline, InboxLimits, InvocationContext, RouterContext
 from host.parts import HostParts
-from host.policy import PolicyClient, PolicySettings
-from host.providers import HostDataNats, HostIdentity, ProviderSources, ProviderSupervisor, SupervisorHooks
+from host.policy import PolicyAction, PolicyClient, PolicyDenied, PolicyEntity, PolicySettings
+from host.providers import (
+    HostDataNats,
+    HostIdentity,
+    ProviderSources,
+    ProviderStartFailed,
+    ProviderSupervisor,
+    SupervisorHooks,
+)
+from host.providers.supervisor import Approve
 from host.runtime import Limits, Runtime, RuntimeConfig
 from host.state import LatticeStore, provider_claims_record
 from host.tasks import TaskScope
 from lattice.app.reconcile import Reconciler
 from lattice.claims import ProviderClaims
+from lattice.oci import ArtifactFetcher
 from lattice.rpc import RpcClient, RpcSettings
 from lattice.wire import LinkDefinition
 
@@ -74,17 +86,20 @@ async def assemble(bp: Blueprint, stack: contextlib.AsyncExitStack) -> RunningHo
     runtime = stack.enter_context(Runtime(bp.runtime))
     tasks = await stack.enter_async_context(TaskScope(f"host {me.friendly_name}"))
     store = await open_store(cfg, conns.ctl, tasks)
+    artifacts = await stack.enter_async_context(open_fetcher(cfg, conns.rpc))
     policy = await start_policy(cfg, conns.ctl, me, bp.labels)
     publisher = EventPublisher(conns.ctl, cfg.lattice, me.host_id)
     rpc = rpc_client(cfg, conns.rpc, me)
     invocations = InvocationContext(conns.rpc, cfg.lattice, me.host_id, rpc, store.cache, policy)
-    actors = ActorManager(actor_context(cfg, runtime, store, invocations, me, publisher, tasks))
-    providers = await stack.enter_async_context(provider_supervisor(cfg, conns.rpc, me, store, publisher))
+    actors = ActorManager(actor_context(cfg, runtime, store, invocations, me, publisher, tasks, artifacts))
+    supervisor = provider_supervisor(cfg, conns.rpc, me, store, publisher, artifacts, policy)
+    providers = await stack.enter_async_context(supervisor)
     parts = HostParts(
         config=cfg,
         identity=me,
         labels=bp.labels,
         store=store,
+        artifacts=artifacts,
         actors=actors,
         providers=providers,
         policy=policy,
@@ -144,6 +159,7 @@ def actor_context(
     me: Identity,
     publisher: EventPublisher,
     tasks: TaskScope,
+    artifacts: ArtifactFetcher,
 ) -> ActorContext:
     limits = Limits(cfg.actor_memory_bytes, cfg.actor_deadline_ms, cfg.actor_max_instances)
     settings = ActorSettings(
@@ -151,6 +167,7 @@ def actor_context(
     )
     return ActorContext(
         settings=settings,
+        modules=ModuleSource(cfg.allow_file_load, artifacts),
         runtime=runtime,
         store=store,
         inbound=InboundPipeline(invocations, me.cluster_issuers),
@@ -161,9 +178,16 @@ def actor_context(
 
 
 def provider_supervisor(
-    cfg: HostConfig, nc: Any, me: Identity, store: LatticeStore, publisher: EventPublisher
+    cfg: HostConfig,
+    nc: Any,
+    me: Identity,
+    store: LatticeStore,
+    publisher: EventPublisher,
+    artifacts: ArtifactFetcher,
+    policy: PolicyClient | None = None,
 ) -> ProviderSupervisor:
-    """The supervisor of this host's providers (enter it: it owns their tasks and stops them on exit)."""
+    """The supervisor of this host's providers (enter it: it owns their tasks and stops them on exit); with a
+    policy client, every start is asked about once the provider's claims are verified."""
     host = HostIdentity(
         me.host_id,
         cfg.lattice,
@@ -180,8 +204,27 @@ def provider_supervisor(
     async def store_claims(claims: ProviderClaims) -> None:
         await store.put_claims(provider_claims_record(claims))
 
-    hooks = SupervisorHooks(publisher.publish_named, links_for, store_claims)
-    return ProviderSupervisor(nc, host, hooks, ProviderSources(cfg.state_dir / PROVIDERS_DIR, cfg.allow_file_load))
+    hooks = SupervisorHooks(publisher.publish_named, links_for, store_claims, policy_approval(policy, me.host_id))
+    sources = ProviderSources(cfg.state_dir / PROVIDERS_DIR, cfg.allow_file_load, artifacts)
+    return ProviderSupervisor(nc, host, hooks, sources)
+
+
+def policy_approval(policy: PolicyClient | None, host_id: str) -> Approve | None:
+    """The policy check of a provider start (docs/protocol.md §10.3): a denial fails the start."""
+    if policy is None:
+        return None
+
+    async def approve(claims: ProviderClaims, link_name: str) -> None:
+        meta = claims.metadata
+        source = PolicyEntity(
+            claims.subject, meta.capid, link_name, (), claims.issuer, str(claims.issued_at), claims.expires
+        )
+        try:
+            await policy.check(PolicyAction.START_PROVIDER, source, PolicyEntity(host_id))
+        except PolicyDenied as exc:
+            raise ProviderStartFailed(str(exc)) from None
+
+    return approve
 
 
 def provider_nats(config: HostConfig) -> HostDataNats:

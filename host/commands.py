@@ -7,19 +7,16 @@ the parts of a running host, handed over as one :class:`host.parts.HostParts`.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from host.actors import ActorError
-from host.actors.loader import local_path
+from host.artifacts import CredentialsRejected, put_credentials
 from host.control.target import ActorInfo, CommandRejected, HostInfo, ProviderInfo
 from host.identity import LabelRejected
 from host.parts import HostParts
-from host.policy import PolicyAction, PolicyDenied, PolicyEntity
 from host.providers import ProviderSupervisorError
-from host.providers import events as provider_events
 from host.state import StateError
 from lattice import __version__, subjects
 from lattice.wire import LinkDefinition
@@ -94,7 +91,7 @@ class HostCommands:
 
     def _check_ref(self, ref: str) -> None:
         try:
-            local_path(ref, self.config.allow_file_load)
+            self._p.actors.modules.check(ref)
         except ActorError as exc:
             raise CommandRejected(str(exc)) from None
 
@@ -124,7 +121,9 @@ class HostCommands:
             raise CommandRejected(str(exc)) from None
 
     async def scale_actor(self, actor_id: str, actor_ref: str, count: int, annotations: Mapping[str, str]) -> None:
+        """Without an actor id (ctl client 0.30+), the actor running from ``actor_ref`` is the one scaled."""
         self._check_count(count, 0)
+        actor_id = actor_id or self._p.actors.key_for_ref(actor_ref) or ""
         if actor_id not in self._p.actors.actors:
             if count == 0:
                 raise CommandRejected(f"actor {actor_id or actor_ref} is not running on this host")
@@ -149,29 +148,11 @@ class HostCommands:
 
         async def start() -> None:
             try:
-                await self._check_provider_policy(provider_ref, link_name)
-            except (PolicyDenied, ProviderSupervisorError) as exc:
-                data = provider_events.provider_start_failed(provider_ref, link_name, str(exc))
-                await self._p.publisher.publish_named(provider_events.PROVIDER_START_FAILED, data)
-                return
-            try:
                 await self._p.providers.start(provider_ref, link_name, configuration, annotations)
             except ProviderSupervisorError as exc:  # already reported by provider_start_failed
                 log.info("start of provider %s failed: %s", provider_ref, exc)
 
         self._p.tasks.spawn(start(), f"start of provider {provider_ref}")
-
-    async def _check_provider_policy(self, provider_ref: str, link_name: str) -> None:
-        """With a policy service, read the provider's claims first and ask before starting it."""
-        policy = self._p.policy
-        if policy is None:
-            return
-        resolved = await asyncio.to_thread(self._p.providers.sources.resolve, provider_ref, link_name)
-        claims = resolved.claims
-        source = PolicyEntity(
-            claims.subject, claims.metadata.capid, link_name, (), claims.issuer, str(claims.issued_at), claims.expires
-        )
-        await policy.check(PolicyAction.START_PROVIDER, source, PolicyEntity(self.host_id))
 
     async def stop_provider(self, provider_id: str, link_name: str, contract_id: str) -> None:
         try:
@@ -197,9 +178,11 @@ class HostCommands:
             raise CommandRejected(str(exc)) from None
 
     async def put_registries(self, credentials: Mapping[str, Any]) -> None:
-        log.info(
-            "registry credentials for %d servers ignored: this host loads actors from files only", len(credentials)
-        )
+        """Use these credentials for later pulls (never logged, never reported); one bad server name stores none."""
+        try:
+            put_credentials(self._p.artifacts, credentials)
+        except CredentialsRejected as exc:
+            raise CommandRejected(str(exc)) from None
 
     async def publish_heartbeat(self) -> None:
         await self._p.heartbeat.beat()

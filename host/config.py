@@ -26,6 +26,7 @@ from host.errors import HostError
 from lattice import keys, subjects
 from lattice import settings as shared
 from lattice.natsconn import DEFAULT_NATS_PORT, NatsOptions, NatsOptionsError, parse_nats_url
+from lattice.oci import settings as oci
 from lattice.settings import (
     DEFAULT_NATS_HOST,
     DEFAULT_STATE_DIR,
@@ -35,6 +36,7 @@ from lattice.settings import (
     parse_csv,
     parse_float,
     parse_int,
+    parse_optional_path,
     parse_optional_str,
     parse_str,
 )
@@ -47,6 +49,9 @@ DEFAULT_ACTOR_MEMORY_BYTES = 128 * 1024 * 1024
 DEFAULT_ACTOR_DEADLINE_MS = 10_000
 DEFAULT_ACTOR_MAX_INSTANCES = 64
 DEFAULT_ACTOR_MAX_IN_FLIGHT = 64
+DEFAULT_OCI_MAX_BYTES = oci.DEFAULT_MAX_BLOB_BYTES
+DEFAULT_OCI_TIMEOUT_S = oci.DEFAULT_READ_TIMEOUT_S
+OCI_CACHE_DIR = "oci"
 LABEL_ENV_PREFIX = "HOST_"
 BUILTIN_LABEL_PREFIX = "hostcore."
 
@@ -100,6 +105,21 @@ ENV_VARS: tuple[EnvVar, ...] = (
            "take part in keeping deployed applications in place (one leader-elected host acts)"),
     EnvVar("WASMLATTICE_APP_RECONCILE_INTERVAL_S", "app_reconcile_interval_s", parse_float,
            DEFAULT_APP_RECONCILE_INTERVAL_S, "seconds between application reconcile passes (events wake it sooner)"),
+    EnvVar(oci.ALLOW_LATEST_ENV, "oci_allow_latest", parse_bool, False,
+           "allow starting registry refs tagged ':latest' (or untagged); refused otherwise"),
+    EnvVar(oci.ALLOWED_INSECURE_ENV, "oci_allowed_insecure", parse_csv, (),
+           "comma-separated registries (host:port) spoken to over plain HTTP; all others need HTTPS"),
+    EnvVar(oci.REGISTRY_ENV, "oci_registry", parse_optional_str, None,
+           "the registry (host:port) the user and password below are for"),
+    EnvVar(oci.USER_ENV, "oci_registry_user", parse_optional_str, None, "user name for that registry"),
+    EnvVar(oci.PASSWORD_ENV, "oci_registry_password", parse_optional_str, None,
+           "password for that registry (never logged, never reported)", secret=True),
+    EnvVar(oci.CA_FILE_ENV, "oci_ca_file", parse_optional_path, None,
+           "CA bundle trusted for registries' TLS certificates, besides the system's"),
+    EnvVar(oci.MAX_BYTES_ENV, "oci_max_bytes", parse_int, DEFAULT_OCI_MAX_BYTES,
+           "largest actor module or provider archive a host pulls from a registry, in bytes"),
+    EnvVar(oci.TIMEOUT_ENV, "oci_timeout_s", parse_float, DEFAULT_OCI_TIMEOUT_S,
+           "seconds a registry may stay silent (connecting, or between two reads) before a pull fails"),
 )  # fmt: skip
 
 
@@ -150,6 +170,14 @@ class HostConfig:
     js_replicas: int = 1
     app_reconciler: bool = True
     app_reconcile_interval_s: float = DEFAULT_APP_RECONCILE_INTERVAL_S
+    oci_allow_latest: bool = False
+    oci_allowed_insecure: tuple[str, ...] = ()
+    oci_registry: str | None = None
+    oci_registry_user: str | None = None
+    oci_registry_password: str | None = field(default=None, repr=False)
+    oci_ca_file: Path | None = None
+    oci_max_bytes: int = DEFAULT_OCI_MAX_BYTES
+    oci_timeout_s: float = DEFAULT_OCI_TIMEOUT_S
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "state_dir", Path(self.state_dir).expanduser())
@@ -178,11 +206,28 @@ class HostConfig:
             "heartbeat_interval_s",
             "app_reconcile_interval_s",
             "js_replicas",
+            "oci_max_bytes",
+            "oci_timeout_s",
         ):
             shared.check_positive(self, name)
         for key in self.labels:
             if not key or not isinstance(self.labels[key], str):
                 raise ConfigError(f"label {key!r} needs a non-empty name and a string value")
+
+    def oci_settings(self) -> oci.OciSettings:
+        """How this host pulls from registries: policy and credentials from the variables, the digest-keyed cache
+        under ``{state_dir}/oci``."""
+        timeouts = oci.OciTimeouts(connect_s=min(oci.DEFAULT_CONNECT_TIMEOUT_S, self.oci_timeout_s),
+                                   read_s=self.oci_timeout_s)  # fmt: skip
+        return oci.OciSettings(
+            allow_latest=self.oci_allow_latest,
+            allowed_insecure=frozenset(self.oci_allowed_insecure),
+            credentials=oci.env_credentials(self.oci_registry, self.oci_registry_user, self.oci_registry_password),
+            cache_dir=self.state_dir / OCI_CACHE_DIR,
+            ca_file=self.oci_ca_file,
+            limits=oci.OciLimits(max_blob_bytes=self.oci_max_bytes),
+            timeouts=timeouts,
+        )
 
     def rpc_nats(self) -> NatsOptions:
         return self._nats("rpc")

@@ -14,6 +14,7 @@ from host.policy import PolicyClient
 from host.providers import ProviderSupervisor
 from host.state import LatticeStore
 from host.tasks import TaskScope
+from lattice.oci import ArtifactFetcher
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -21,6 +22,7 @@ class HostParts:
     """What control commands read and act on, and what a graceful stop winds down.
 
     ``tasks`` holds the host's background work (bucket watch, heartbeats, inbox workers, long commands);
+    ``artifacts`` pulls actors and provider archives from registries (and takes ``registries.put`` credentials);
     ``request_stop`` asks the host to stop gracefully.
     """
 
@@ -28,6 +30,7 @@ class HostParts:
     identity: Identity
     labels: Labels
     store: LatticeStore
+    artifacts: ArtifactFetcher
     actors: ActorManager
     providers: ProviderSupervisor
     policy: PolicyClient | None

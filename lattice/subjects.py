@@ -240,6 +240,14 @@ def kv_subject(bucket: str, key: str) -> str:
     return f"{KV_SUBJECT_PREFIX}{bucket}.{key}"
 
 
+def kv_write_subject(bucket: str, key: str, js_domain: str | None = None) -> str:
+    """Where a write of ``key`` is published: ``$KV.{bucket}.{key}``, or, for a bucket reached through a JetStream
+    domain, ``$JS.{domain}.API.$KV.{bucket}.{key}`` (as nats.go does): the domain's server maps it onto the bucket,
+    which a plain ``$KV.…`` publish from a leaf node with its own JetStream never reaches."""
+    subject = kv_subject(bucket, key)
+    return f"$JS.{js_domain}.API.{subject}" if js_domain else subject
+
+
 def parse_kv_subject(subject: str) -> tuple[str, str]:
     """``$KV.{bucket}.{key}`` → ``(bucket, key)``; bucket names hold no dots, keys may."""
     bucket, dot, key = subject.removeprefix(KV_SUBJECT_PREFIX).partition(".")

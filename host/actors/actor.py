@@ -13,6 +13,7 @@ from host.control.target import ActorInfo, ActorInstanceInfo
 from host.invocations import ActorInbox, HostCallRouter
 from host.runtime import ActorPool
 from lattice.claims import ActorClaims
+from lattice.oci.provenance import Provenance
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class RunningActor:
         self.router = router
         self.instances: list[ActorInstance] = []
         self.inbox: ActorInbox | None = None
+        self.provenance: Provenance | None = None
 
     @property
     def public_key(self) -> str:
@@ -78,15 +80,19 @@ class RunningActor:
         self.instances = [i for i in self.instances if i.instance_id not in ids]
         return chosen
 
-    def adopt(self, claims: ActorClaims, image_ref: str) -> None:
+    def adopt(self, claims: ActorClaims, image_ref: str, provenance: Provenance) -> None:
         """After a live update: new claims (and caps), new image, every instance at the new revision."""
         self.claims = claims
         self.image_ref = image_ref
+        self.provenance = provenance
         self.router.caps = frozenset(claims.metadata.capabilities)
         self.instances = [replace(i, revision=self.revision, image_ref=image_ref) for i in self.instances]
 
     def info(self) -> ActorInfo:
+        """What the inventory reports; every instance's annotations also say where the module came from."""
+        source = self.provenance.annotations() if self.provenance is not None else {}
         instances = tuple(
-            ActorInstanceInfo(i.instance_id, i.revision, dict(i.annotations), i.image_ref) for i in self.instances
+            ActorInstanceInfo(i.instance_id, i.revision, {**i.annotations, **source}, i.image_ref)
+            for i in self.instances
         )
         return ActorInfo(self.public_key, self.image_ref, self.name, instances)

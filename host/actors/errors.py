@@ -5,6 +5,7 @@ Tree::
     HostError
     └── ActorError                  an actor command cannot be carried out
         ├── ActorRefRejected        the reference cannot be loaded here (scheme, file loading off, unreadable)
+        ├── ActorFetchFailed        the module could not be pulled from its registry (the message names the ref)
         ├── ActorStartFailed        claims, module, limits or policy refused the start
         ├── ActorNotRunning         no (matching) instances of that actor on this host
         └── ActorUpdateFailed       live update refused (other subject, revision not higher) or failed
@@ -21,6 +22,10 @@ class ActorError(HostError):
 
 class ActorRefRejected(ActorError):
     """The actor reference cannot be loaded by this host."""
+
+
+class ActorFetchFailed(ActorError):
+    """The module could not be pulled from its registry: unreachable, unknown, refused, altered, too large, slow."""
 
 
 class ActorStartFailed(ActorError):

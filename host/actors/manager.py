@@ -16,6 +16,8 @@ from host import events
 from host.actors import loader
 from host.actors.actor import ActorInstance, RunningActor, revision_of
 from host.actors.errors import ActorError, ActorNotRunning, ActorStartFailed, ActorUpdateFailed
+from host.actors.loader import LoadedModule, ModuleSource
+from host.artifacts import same_ref
 from host.control.target import ActorInfo
 from host.invocations import ActorInbox, HostCallRouter, InboundPipeline, InboxLimits, RouterContext
 from host.invocations.inbox import Spawn
@@ -24,6 +26,7 @@ from host.runtime import ActorPool, CompiledModule, Limits, Runtime, WasmRuntime
 from host.state import LatticeStore, StateError, actor_claims_record
 from lattice import subjects
 from lattice.claims import ActorClaims
+from lattice.oci.provenance import Provenance
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,7 @@ class ActorContext:
     """The parts the manager works with, each built on its own by the host."""
 
     settings: ActorSettings
+    modules: ModuleSource
     runtime: Runtime
     store: LatticeStore
     inbound: InboundPipeline
@@ -74,23 +78,47 @@ class ActorManager:
     def infos(self) -> list[ActorInfo]:
         return [actor.info() for actor in self.actors.values()]
 
+    def key_for_ref(self, ref: str) -> str | None:
+        """The key of the actor running here from ``ref`` (compared normalised), if one does."""
+        ref = loader.canonical_ref(ref)
+        return next((pk for pk, a in self.actors.items() if same_ref(a.image_ref, ref)), None)
+
     def counts(self) -> dict[str, int]:
         return {pk: len(actor.instances) for pk, actor in self.actors.items()}
 
     # --- start ----------------------------------------------------------------------------------------------------
 
+    @property
+    def modules(self) -> ModuleSource:
+        return self._ctx.modules
+
+    async def _load(self, ref: str, actor_id: str = "") -> LoadedModule:
+        """The module at ``ref`` with valid claims (of ``actor_id`` when given), checked before it is cached."""
+
+        def validate(wasm: bytes) -> None:
+            claims = loader.check_claims(wasm, self._s.actor_issuers)
+            if actor_id and claims.subject != actor_id:
+                raise ActorStartFailed(f"the module is actor {claims.subject}, not {actor_id}")
+
+        return await self._ctx.modules.load(ref, validate)
+
     async def start(self, ref: str, count: int, annotations: Mapping[str, str]) -> RunningActor:
-        """Load ``ref`` (``file://`` or a path) and run ``count`` instances of it."""
+        """Load ``ref`` (a file or a registry ref) and run ``count`` instances of it."""
         ref = loader.canonical_ref(ref)
         try:
-            wasm = await loader.read_module(loader.local_path(ref, self._s.allow_file_load))
+            loaded = await self._load(ref)
         except ActorError as exc:
             await self._start_failed(ref, "", annotations, str(exc))
             raise
-        return await self.start_module(wasm, ref, count, annotations)
+        return await self.start_module(loaded.wasm, ref, count, annotations, loaded.provenance)
 
     async def start_module(
-        self, wasm: bytes, image_ref: str, count: int, annotations: Mapping[str, str]
+        self,
+        wasm: bytes,
+        image_ref: str,
+        count: int,
+        annotations: Mapping[str, str],
+        provenance: Provenance | None = None,
     ) -> RunningActor:
         """Validate, compile and run a module given as bytes (``image_ref`` is what inventories report)."""
         try:
@@ -98,7 +126,8 @@ class ActorManager:
             claims = loader.check_claims(wasm, self._s.actor_issuers)
             await self._check_policy(claims)
             async with self._lock(claims.subject):
-                return await self._start_locked(wasm, claims, image_ref, count, annotations)
+                source = provenance or Provenance.of_file(wasm)
+                return await self._start_locked(wasm, claims, image_ref, count, annotations, source)
         except ActorError as exc:
             await self._start_failed(image_ref, loader.claimed_subject(wasm), annotations, str(exc))
             raise
@@ -126,10 +155,21 @@ class ActorManager:
             raise ActorStartFailed(str(exc)) from None
 
     async def _start_locked(
-        self, wasm: bytes, claims: ActorClaims, image_ref: str, count: int, annotations: Mapping[str, str]
+        self,
+        wasm: bytes,
+        claims: ActorClaims,
+        image_ref: str,
+        count: int,
+        annotations: Mapping[str, str],
+        provenance: Provenance,
     ) -> RunningActor:
         running = self.actors.get(claims.subject)
         if running is not None:
+            if not same_ref(running.image_ref, image_ref):
+                raise ActorStartFailed(
+                    f"actor {claims.subject} already runs here from {running.image_ref}: more instances come from "
+                    f"that ref; use a live update to run {image_ref}"
+                )
             if running.claims.metadata.hash.upper() != claims.metadata.hash.upper():
                 raise ActorStartFailed(
                     f"actor {claims.subject} already runs here from another module (revision {running.revision}); "
@@ -140,6 +180,7 @@ class ActorManager:
             return running
         compiled = await self._compile(wasm, claims)
         actor = await self._launch(compiled, claims, image_ref, count)
+        actor.provenance = provenance
         self.actors[claims.subject] = actor
         await self._record(claims, image_ref)
         await self._announce_started(actor, actor.add_instances(count, annotations), annotations)
@@ -252,14 +293,11 @@ class ActorManager:
         """Start ``ref``, which must be actor ``actor_id`` when one is named."""
         ref = loader.canonical_ref(ref)
         try:
-            wasm = await loader.read_module(loader.local_path(ref, self._s.allow_file_load))
-            subject = loader.claimed_subject(wasm)
-            if actor_id and subject != actor_id:
-                raise ActorStartFailed(f"{ref} holds actor {subject or '(unsigned)'}, not {actor_id}")
+            loaded = await self._load(ref, actor_id)
         except ActorError as exc:
             await self._start_failed(ref, actor_id, annotations, str(exc))
             raise
-        await self.start_module(wasm, ref, count, annotations)
+        await self.start_module(loaded.wasm, ref, count, annotations, loaded.provenance)
 
     async def stop_taking_work(self) -> None:
         """Unsubscribe every actor (queued invocations are still served)."""
@@ -284,19 +322,19 @@ class ActorManager:
         async with self._lock(actor_id):
             revision = actor.revision
             try:
-                wasm = await loader.read_module(loader.local_path(new_ref, self._s.allow_file_load))
-                claims = loader.check_claims(wasm, self._s.actor_issuers)
+                loaded = await self._load(new_ref, actor_id)
+                claims = loader.check_claims(loaded.wasm, self._s.actor_issuers)
                 revision = revision_of(claims)
                 if self._already_running(actor, claims):
                     log.info("update of %s: revision %d is already running", actor_id, revision)
                     return
                 self._check_update(actor, claims)
-                compiled = await self._compile(wasm, claims)
+                compiled = await self._compile(loaded.wasm, claims)
                 await actor.pool.swap(compiled)
             except (ActorError, WasmRuntimeError) as exc:
                 await self._update_failed(actor, revision, str(exc))
                 raise ActorUpdateFailed(str(exc)) from None
-            actor.adopt(claims, new_ref)
+            actor.adopt(claims, new_ref, loaded.provenance)
             await self._record(claims, new_ref)
             for instance in actor.instances:
                 await self._ctx.publish(events.actor_updated(self._s.host_id, actor_id, revision, instance.instance_id))

@@ -19,16 +19,16 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from host.artifacts import same_ref
 from host.control.target import ProviderInfo
 from host.providers import events
 from host.providers.errors import ProviderNotRunning, ProviderStartFailed
 from host.providers.hostdata import HostIdentity, build_host_data
 from host.providers.process import ProviderProcess, describe_exit
-from host.providers.refs import ResolvedProvider, resolve
+from host.providers.refs import ProviderSources, ResolvedProvider
 from host.providers.timings import DEFAULT_TIMINGS, Backoff, SupervisorTimings
 from host.tasks import TaskScope
 from lattice import subjects
@@ -39,6 +39,9 @@ from lattice.wire import HEALTH_REQUEST, HealthCheckResponse, LinkDefinition, Me
 PublishEvent = Callable[[str, dict[str, Any]], Awaitable[None]]
 LinksFor = Callable[[str, str], list[LinkDefinition]]
 StoreClaims = Callable[[ProviderClaims], Awaitable[None]]
+Approve = Callable[[ProviderClaims, str], Awaitable[None]]
+"""Asked with the verified claims and link name before anything is written or run; raises
+:class:`ProviderStartFailed` to refuse (the host's policy check)."""
 STOP_REASON_NORMAL = "normal"
 
 log = logging.getLogger(__name__)
@@ -46,23 +49,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SupervisorHooks:
-    """What the supervisor asks of its host: publish an event, the links a provider starts with, store its claims."""
+    """What the supervisor asks of its host: publish an event, the links a provider starts with, store its claims,
+    and (optionally) approve a start."""
 
     publish_event: PublishEvent
     links_for: LinksFor
     store_claims: StoreClaims
-
-
-@dataclass(frozen=True)
-class ProviderSources:
-    """Where provider references resolve: PAR binaries are unpacked under ``state_dir``; file refs need permission."""
-
-    state_dir: Path
-    allow_file_load: bool = False
-
-    def resolve(self, ref: str, link_name: str) -> ResolvedProvider:
-        """What to run for ``ref`` (blocking file I/O: call it in a thread)."""
-        return resolve(ref, link_name, self.state_dir, self.allow_file_load)
+    approve: Approve | None = None
 
 
 @dataclass
@@ -92,6 +85,7 @@ class Running:
         return f"[provider {self.resolved.public_key} {self.link_name}]"
 
     def info(self) -> ProviderInfo:
+        """What the inventory reports; the annotations also say where the provider's bytes came from."""
         r = self.resolved
         return ProviderInfo(
             id=r.public_key,
@@ -101,7 +95,7 @@ class Running:
             name=r.claims.metadata.name or "",
             instance_id=self.instance_id,
             revision=r.revision,
-            annotations=dict(self.annotations),
+            annotations={**self.annotations, **r.provenance.annotations()},
         )
 
 
@@ -144,7 +138,8 @@ class ProviderSupervisor:
 
     def runs(self, provider_ref_or_key: str, link_name: str) -> bool:
         return any(
-            r.link_name == link_name and provider_ref_or_key in (r.resolved.public_key, r.resolved.image_ref)
+            r.link_name == link_name
+            and (provider_ref_or_key == r.resolved.public_key or same_ref(provider_ref_or_key, r.resolved.image_ref))
             for r in self._running.values()
         )
 
@@ -172,14 +167,17 @@ class ProviderSupervisor:
     ) -> ProviderInfo:
         if self.runs(ref, link_name):
             raise ProviderStartFailed(f"provider {ref} with link name {link_name!r} already runs on this host")
-        resolved = await asyncio.to_thread(self.sources.resolve, ref, link_name)
-        key = (resolved.public_key, link_name)
+        fetched = await self.sources.fetch(ref)
+        key = (fetched.claims.subject, link_name)
         if key in self._running or key in self._starting:
             raise ProviderStartFailed(
-                f"provider {resolved.public_key} with link name {link_name!r} already runs on this host"
+                f"provider {fetched.claims.subject} with link name {link_name!r} already runs on this host"
             )
         self._starting.add(key)
         try:
+            if self._hooks.approve is not None:
+                await self._hooks.approve(fetched.claims, link_name)
+            resolved = await self.sources.prepare(fetched, link_name)
             instance_id = str(uuid.uuid4())
             process = await self._launch(resolved, link_name, instance_id, config_json)
         finally:

@@ -27,6 +27,7 @@ KV_HISTORY = 1
 WATCH_RETRY_S = 1.0
 WATCH_CHECK_S = 0.5  # how often an idle watch checks whether the connection reconnected
 KV_DELETE_OPS = frozenset({"DEL", "PURGE"})
+KV_PURGE_HEADERS = {"KV-Operation": "PURGE", "Nats-Rollup": "sub"}
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class LatticeStore:
         self._replicas = replicas
         self._nc = nc
         self._js = nc.jetstream(domain=js_domain) if js_domain else nc.jetstream()
+        self._domain = js_domain
         self.lattice = lattice
         self.bucket = subjects.lattice_bucket(lattice)
         self.cache = LatticeCache()
@@ -69,9 +71,16 @@ class LatticeStore:
 
     # --- writes ---------------------------------------------------------------------------------------------------
 
+    async def _write(self, key: str, value: bytes, headers: dict[str, str] | None = None) -> None:
+        """Publish a write of ``key`` and wait for the stream's ack (through the JetStream domain when there is one:
+        nats-py's own ``put`` does not prefix it, so a host on a leaf node could not write the hub's bucket)."""
+        if self._kv is None:
+            raise StateUnavailable("the lattice bucket is not open")
+        await self._js.publish(subjects.kv_write_subject(self.bucket, key, self._domain), value, headers=headers)
+
     async def _put(self, key: str, value: bytes) -> None:
         try:
-            await self.kv.put(key, value)
+            await self._write(key, value)
         except StateError:
             raise
         except Exception as exc:
@@ -90,7 +99,7 @@ class LatticeStore:
         key = subjects.linkdef_key(link_id(actor_id, contract_id, link_name))
         known = self.cache.link_by_key(key) is not None
         try:
-            await self.kv.purge(key)
+            await self._write(key, b"", KV_PURGE_HEADERS)
         except Exception as exc:
             raise StateUnavailable(f"cannot delete {key} from {self.bucket}: {exc}") from exc
         return known

@@ -80,7 +80,11 @@ async def deploy(
             raise Unsatisfiable(f"cannot deploy {path}: {exc}") from exc
     previous = await store.get(app.name)
     old = stored_facts(previous)
-    stale = [(c, msg) for c in app.actors if (msg := stale_without_rev(c, old.get(c.name), facts[c.name]))]
+    stale = [
+        (c, msg)
+        for c in app.actors
+        if c.name in facts and (msg := stale_without_rev(c, old.get(c.name), facts[c.name]))
+    ]
     if stale and not force_update:
         raise StaleModule(f"cannot deploy {path}: {stale[0][1]}")
     if stale:

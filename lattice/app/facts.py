@@ -74,10 +74,17 @@ def provider_facts(image: str) -> ModuleFacts | None:
     return ModuleFacts(claims.subject, claims.metadata.rev or 0)
 
 
+def _local_actor(comp: Component) -> bool:
+    return comp.is_actor and comp.image.startswith(FILE_SCHEME)
+
+
 def read_facts(app: Application) -> dict[str, ModuleFacts]:
-    """Facts for every component this process can read (every actor must be readable: it is a local file)."""
+    """Facts for every component this process can read: every local actor (it must be readable), ``python:`` and
+    local provider archives. Registry refs have none here (the hosts pull them): they are matched by ref."""
     found: dict[str, ModuleFacts] = {}
     for comp in app.components:
+        if comp.is_actor and not _local_actor(comp):
+            continue
         facts = actor_facts(comp.image) if comp.is_actor else provider_facts(comp.image)
         if facts is not None:
             found[comp.name] = facts
@@ -87,7 +94,7 @@ def read_facts(app: Application) -> dict[str, ModuleFacts]:
 def current_facts(app: Application, stored: Facts) -> dict[str, ModuleFacts]:
     """The stored facts, refreshed from the files where this process can read them (a rebuilt module shows here)."""
     found = dict(stored)
-    for comp in app.actors:
+    for comp in filter(_local_actor, app.actors):
         try:
             found[comp.name] = actor_facts(comp.image)
         except ManifestInvalid:

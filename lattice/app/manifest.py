@@ -8,7 +8,8 @@ spec:
   components:
     - name: echo
       type: actor
-      properties: {image: ./echo/echo.wasm}          # a local path (relative to the manifest) or file:// URL
+      properties: {image: ./echo/echo.wasm}          # a local path (relative to the manifest), file:// URL,
+                                                     # lattice://echo:0.1.0 or ghcr.io/acme/echo:0.1.0
       traits:
         - type: spreadscaler
           properties: {replicas: 2, spread: [{name: east, requirements: {zone: east}, weight: 50}]}
@@ -36,12 +37,15 @@ from typing import Any
 import yaml
 
 from lattice.app.errors import ManifestInvalid
+from lattice.oci.errors import OciRefInvalid
+from lattice.oci.refs import is_local_ref, parse_ref
 from lattice.wire import DEFAULT_LINK_NAME
 
 API_VERSION = "core.oam.dev/v1beta1"
 KIND = "Application"
 APP_ANNOTATION = "wasmcloud.dev/appspec"
 MAX_REPLICAS = 1000
+SUPPORTED_REFS = "use a local file, file://, python:<module>, lattice://NAME:TAG or REGISTRY/REPOSITORY:TAG"
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9_-]{0,62}[a-z0-9])?$")
 
 
@@ -173,16 +177,23 @@ def _link(value: Any, path: str) -> LinkTrait:
 
 
 def _resolve_image(image: str, base_dir: Path | None, path: str) -> str:
-    """Local refs become absolute ``file://`` URLs, checked to exist; ``python:`` and other refs pass through."""
+    """Local refs become absolute ``file://`` URLs, checked to exist; ``python:`` refs and registry refs
+    (``lattice://…``, ``[registry/]repository:tag[@sha256:…]``) pass through as written, checked to parse."""
     if image.startswith("python:"):
         if not re.match(r"^python:[A-Za-z_][\w.]*$", image):
             raise ManifestInvalid(f"{path}: {image!r} is not a python:<module> ref")
         return image
-    if "://" in image and not image.startswith("file://"):
-        raise ManifestInvalid(f"{path}: {image!r}: only local files, file:// and python: refs are supported (no OCI)")
     local = Path(image.removeprefix("file://")).expanduser()
     if not local.is_absolute() and base_dir is not None:
         local = base_dir / local
+    if not is_local_ref(image) and not local.is_file():
+        if "://" in image and not image.startswith(("lattice://", "oci://")):
+            raise ManifestInvalid(f"{path}: {image!r}: {SUPPORTED_REFS}")
+        try:
+            parse_ref(image)
+        except OciRefInvalid as exc:
+            raise ManifestInvalid(f"{path}: {exc}") from None
+        return image
     if not local.is_file():
         raise ManifestInvalid(f"{path}: image {image!r} not found (looked at {local})")
     return f"file://{local.resolve()}"

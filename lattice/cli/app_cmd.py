@@ -6,8 +6,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from lattice.app import sources
 from lattice.app.deploy import current_status, deploy, stored_app, undeploy, wait_ready
 from lattice.app.errors import AppError, AppNotDeployed, ManifestInvalid
+from lattice.app.manifest import Application
 from lattice.app.reconcile import application
 from lattice.app.status import AppStatus
 from lattice.app.store import AppStore
@@ -56,11 +58,12 @@ async def _deploy(ctl: ControlClient, args: argparse.Namespace) -> int:
     version = f", version {app.version}" if app.version else ""
     output.progress(f"deployed {app.name!r} (deployment {done.deployment}{version}); the hosts reconcile to it")
     state = None if args.no_wait else await wait_ready(ctl, store, app, args.wait_timeout, output.progress)
+    found = await _sources(ctl, app, state) if state is not None else {}
     if args.json:
         body = {"name": app.name, "version": app.version, "deployment": done.deployment}
-        output.emit_json(body | {"status": status_json(state) if state else None})
+        output.emit_json(body | {"status": status_json(state, found) if state else None})
     elif state is not None:
-        print_status(state)
+        print_status(state, found)
     return _exit(state, args.wait_timeout, app.name)
 
 
@@ -127,14 +130,23 @@ async def _status(ctl: ControlClient, args: argparse.Namespace) -> int:
     except AppNotDeployed as exc:
         raise CliError(str(exc)) from exc
     state = await current_status(ctl, store, app)
+    found = await _sources(ctl, app, state)
     if args.json:
-        output.emit_json(status_json(state))
+        output.emit_json(status_json(state, found))
     else:
-        print_status(state)
+        print_status(state, found)
     return output.EXIT_OK if state.ready else output.EXIT_FAILURE
 
 
-def status_json(state: AppStatus) -> dict[str, Any]:
+Sources = dict[str, tuple[sources.HostSource, ...]]
+
+
+async def _sources(ctl: ControlClient, app: Application, state: AppStatus) -> Sources:
+    """Where each component's bytes came from, on the hosts that run it."""
+    return await sources.component_sources(ctl, app, (h for c in state.components for h in c.hosts))
+
+
+def status_json(state: AppStatus, found: Sources | None = None) -> dict[str, Any]:
     return {
         "name": state.name,
         "deployment": state.deployment,
@@ -149,6 +161,7 @@ def status_json(state: AppStatus) -> dict[str, Any]:
                 "running": c.running,
                 "hosts": list(c.hosts),
                 "error": c.error or None,
+                "sources": [s.to_json() for s in (found or {}).get(c.name, ())],
             }
             for c in state.components
         ],
@@ -172,11 +185,19 @@ def status_json(state: AppStatus) -> dict[str, Any]:
     }
 
 
-def print_status(state: AppStatus) -> None:
+def print_status(state: AppStatus, found: Sources | None = None) -> None:
     output.table(
-        ["COMPONENT", "TYPE", "WANTED", "RUNNING", "HOSTS", "ERROR"],
+        ["COMPONENT", "TYPE", "WANTED", "RUNNING", "HOSTS", "SOURCE", "ERROR"],
         [
-            [c.name, c.type, c.wanted, c.running, ", ".join(h[:12] for h in c.hosts) or "-", c.error or ""]
+            [
+                c.name,
+                c.type,
+                c.wanted,
+                c.running,
+                ", ".join(h[:12] for h in c.hosts) or "-",
+                sources.describe((found or {}).get(c.name, ())),
+                c.error or "",
+            ]
             for c in state.components
         ],
     )

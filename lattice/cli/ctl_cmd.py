@@ -26,10 +26,12 @@ from lattice.cli.common import (
     with_client,
 )
 from lattice.cli.ctl_links import link_del, link_put
+from lattice.cli.ctl_registry import registry_put
 from lattice.cli.output import CliError
 from lattice.control import ControlClient, LatticeEvent, NoHostsError
 from lattice.control import waits as w
 from lattice.control.requests import ActorAuctionAck, ProviderAuctionAck
+from lattice.oci.settings import PASSWORD_ENV
 from lattice.refs import canonical_ref
 from lattice.wire import DEFAULT_LINK_NAME
 
@@ -56,7 +58,7 @@ class _Tree:
 def register(sub: SubParsers) -> None:
     parser = sub.add_parser("ctl", help="query and steer a lattice: hosts, actors, providers, links, labels")
     tree = _Tree(parser.add_subparsers(dest="ctl_cmd", required=True, metavar="COMMAND"))
-    for add in (_get, _start, _stop, _scale_update, _link, _label):
+    for add in (_get, _start, _stop, _scale_update, _link, _label, _registry):
         add(tree)
 
 
@@ -72,11 +74,15 @@ def _get(tree: _Tree) -> None:
 def _start(tree: _Tree) -> None:
     start = tree.group("start", "start an actor or a provider (on --host, or on a host chosen by auction)")
     actor = tree.leaf(start, "actor", "start instances of an actor", start_actor)
-    actor.add_argument("ref", help="file:// URL or path of a signed actor module (or an OCI ref)")
+    actor.add_argument(
+        "ref", help="registry ref (REGISTRY/REPO:TAG, lattice://REPO:TAG), file:// URL or path of a signed actor module"
+    )
     actor.add_argument("--count", type=int, default=1, help="instances to start (default 1)")
     _placement(actor)
     provider = tree.leaf(start, "provider", "start a capability provider", start_provider)
-    provider.add_argument("ref", help="provider reference (OCI ref, file:// URL, or python:<module>)")
+    provider.add_argument(
+        "ref", help="provider archive (REGISTRY/REPO:TAG, lattice://REPO:TAG, file:// URL or path) or python:<module>"
+    )
     provider.add_argument("--link-name", default=DEFAULT_LINK_NAME)
     provider.add_argument("--config", help="configuration JSON handed to the provider (config_json)")
     _placement(provider)
@@ -135,6 +141,17 @@ def _label(tree: _Tree) -> None:
     _host_arg(put).add_argument("label", type=key_value, metavar="KEY=VALUE")
     delete = tree.leaf(label, "del", "remove a label from a host", label_del)
     _host_arg(delete).add_argument("key", metavar="KEY")
+
+
+def _registry(tree: _Tree) -> None:
+    registry = tree.group("registry", "hand registry credentials to every host")
+    put = tree.leaf(registry, "put", "send credentials for one registry to every host (registries.put)", registry_put)
+    put.add_argument("server", metavar="REGISTRY", help="the registry as refs name it: host[:port]")
+    put.add_argument("--user", help="user name")
+    put.add_argument(
+        "--password-stdin", action="store_true", help=f"read the password from stdin (default: ${PASSWORD_ENV})"
+    )
+    put.add_argument("--token", action="store_true", help="the secret is a Bearer token, not a password")
 
 
 def _host_arg(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -286,8 +303,20 @@ async def start_provider(ctl: ControlClient, args: argparse.Namespace) -> int:
     return _done(args, message, events, host_id=host, provider_ref=args.ref, link_name=args.link_name)
 
 
+async def _running_actor(ctl: ControlClient, host: str, actor: str) -> str:
+    """``actor`` when it is a key, else the key of the actor the host runs from that image ref."""
+    if keys.is_public_key(actor, keys.KeyType.MODULE):
+        return actor
+    ref = canonical_ref(actor)
+    found = [a.id for a in (await ctl.get_inventory(host)).actors if canonical_ref(a.image_ref) == ref]
+    if not found:
+        raise CliError(f"host {host} runs no actor from {actor!r} (see `lattice ctl get inventory {host}`)")
+    return found[0]
+
+
 async def stop_actor(ctl: ControlClient, args: argparse.Namespace) -> int:
     host = await _host_id(ctl, args.host)
+    args.actor_id = await _running_actor(ctl, host, args.actor_id)
     events = await _send(
         ctl,
         args,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from lattice.oci.media import ArtifactKind
@@ -14,8 +15,18 @@ class Source(enum.Enum):
     LATTICE = "lattice"
 
 
-Validate = Callable[[bytes], None]
-"""A check run on pulled bytes before they are cached or returned (e.g. claims); it raises to refuse them."""
+Validate = Callable[[bytes], Awaitable[None] | None]
+"""A check run on pulled bytes before they are cached or returned (e.g. claims); it raises to refuse them. It may
+be a coroutine function (to parse a large archive in a thread, say)."""
+
+
+async def run_validate(validate: Validate | None, data: bytes) -> None:
+    """Call ``validate`` on ``data`` and await it when it is a coroutine function."""
+    if validate is None:
+        return
+    outcome = validate(data)
+    if inspect.isawaitable(outcome):
+        await outcome
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from lattice.oci import errors as e
 from lattice.oci.auth import AuthState, basic_header, parse_challenge
 from lattice.oci.media import ACCEPT, Descriptor, sha256_digest
 from lattice.oci.refs import ImageRef
-from lattice.oci.settings import ALLOWED_INSECURE_ENV, PASSWORD_ENV, USER_ENV, OciSettings
+from lattice.oci.settings import ALLOWED_INSECURE_ENV, PASSWORD_ENV, REGISTRY_ENV, USER_ENV, OciSettings
 
 CHUNK_BYTES = 64 * 1024
 Progress = Callable[[int, int], None]
@@ -78,6 +78,10 @@ class RegistryClient:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+    def forget_auth(self, registry: str) -> None:
+        """Drop what was learnt about ``registry``'s auth (its token was issued for other credentials)."""
+        self._auth.forget(registry)
 
     def base_url(self, image: ImageRef) -> str:
         scheme = "http" if image.registry in self.settings.allowed_insecure else "https"
@@ -186,7 +190,8 @@ class RegistryClient:
         if creds is None or not creds.has_secret:
             return e.OciAuthError(
                 ref,
-                f"{image.registry} requires credentials: pass --user/--password or set {USER_ENV}/{PASSWORD_ENV}",
+                f"{image.registry} requires credentials: pass --user/--password, set {REGISTRY_ENV} with "
+                f"{USER_ENV}/{PASSWORD_ENV}, or send them to the hosts with registries.put",
             )
         return e.OciAuthError(ref, f"{image.registry} refused the credentials of {creds.username!r} ({status})")
 

@@ -46,6 +46,7 @@ class ArtifactFetcher:
         """Use ``creds`` for ``registry`` from now on (e.g. from ``registries.put``)."""
         self.settings = self.settings.with_credentials(registry, creds)
         self._client.settings = self.settings
+        self._client.forget_auth(registry)
 
     @property
     def http_requests(self) -> int:

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 from lattice.claims import ClaimsError, validate_module
 from lattice.oci import errors as e
-from lattice.oci.artifact import Artifact, PushResult, Source, Validate
+from lattice.oci.artifact import Artifact, PushResult, Source, Validate, run_validate
 from lattice.oci.cache import BlobCache
 from lattice.oci.client import Progress, RegistryClient
 from lattice.oci.media import (
@@ -94,8 +94,7 @@ class OciPuller:
         found = kind_of(layer.media_type, data)
         if kind is not None and found is not kind:
             raise e.OciWrongMediaType(ref, f"layer {layer.media_type} holds {found.noun}, not {kind.noun}")
-        if validate is not None:
-            validate(data)
+        await run_validate(validate, data)
         self._store(manifests, layer.digest, data)
         return Artifact(ref, found, data, layer.digest, layer.media_type, Source.OCI, cached, manifest_digest)
 

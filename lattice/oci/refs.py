@@ -15,6 +15,10 @@ from lattice.oci.errors import OciLatestRefused, OciRefInvalid
 
 LATTICE_SCHEME = "lattice://"
 OCI_SCHEME = "oci://"
+FILE_SCHEME = "file://"
+LOCAL_PREFIXES = ("/", "./", "../", "~")
+MODULE_SUFFIXES = (".wasm",)
+ARCHIVE_SUFFIXES = (".par", ".par.gz")
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
 LATEST = "latest"
@@ -87,6 +91,13 @@ class LatticeRef:
 ArtifactRef = ImageRef | LatticeRef
 
 
+def is_local_ref(text: str, suffixes: tuple[str, ...] = MODULE_SUFFIXES + ARCHIVE_SUFFIXES) -> bool:
+    """A local file: ``file://…``, or a path (``/…``, ``./…``, ``../…``, ``~…``, or a name ending in ``suffixes``)."""
+    if text.startswith(FILE_SCHEME):
+        return True
+    return "://" not in text and (text.startswith(LOCAL_PREFIXES) or text.endswith(suffixes))
+
+
 def is_lattice_ref(text: str) -> bool:
     return text.startswith(LATTICE_SCHEME)
 
@@ -133,7 +144,7 @@ def _check_repository(ref: str, repository: str) -> None:
             )
 
 
-def _check_registry(ref: str, registry: str) -> None:
+def check_registry(ref: str, registry: str) -> None:
     host, port = registry, ""
     if not registry.endswith("]") and ":" in registry:
         host, _, port = registry.rpartition(":")
@@ -155,7 +166,7 @@ def parse_image_ref(text: str) -> ImageRef:
     first, slash, rest = name.partition("/")
     if slash and ("." in first or ":" in first or first == "localhost"):
         registry, repository = first, rest
-        _check_registry(text, registry)
+        check_registry(text, registry)
     else:
         registry, repository = DOCKER_HUB, name if slash else f"library/{name}"
     if not repository:

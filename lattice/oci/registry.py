@@ -24,7 +24,7 @@ from nats.js.errors import BucketNotFoundError, NotFoundError, ObjectNotFoundErr
 
 from lattice import subjects
 from lattice.oci import errors as e
-from lattice.oci.artifact import Artifact, PushResult, Source, Validate
+from lattice.oci.artifact import Artifact, PushResult, Source, Validate, run_validate
 from lattice.oci.media import LAYER_FOR_PUSH, ArtifactKind, kind_of, sha256_digest
 from lattice.oci.pull import cache_of, check_artifact, deadline
 from lattice.oci.refs import LatticeRef, check_latest, parse_lattice_ref
@@ -97,8 +97,7 @@ class LatticeRegistry:
         found = kind_of(media_type or "", data)
         if kind is not None and found is not kind:
             raise e.OciWrongMediaType(ref, f"holds {found.noun}, not {kind.noun}")
-        if validate is not None:
-            validate(data)
+        await run_validate(validate, data)
         if self.cache is not None and not cached:
             self.cache.put(digest, data)
         return Artifact(ref, found, data, digest, media_type or LAYER_FOR_PUSH[found], Source.LATTICE, cached)

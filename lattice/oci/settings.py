@@ -10,13 +10,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from lattice.oci.refs import ALLOW_LATEST_ENV
+from lattice.oci.refs import ALLOW_LATEST_ENV as ALLOW_LATEST_ENV
 
 ALLOWED_INSECURE_ENV = "WASMCLOUD_OCI_ALLOWED_INSECURE"
 REGISTRY_ENV = "WASMCLOUD_OCI_REGISTRY"
 USER_ENV = "WASMCLOUD_OCI_REGISTRY_USER"
 PASSWORD_ENV = "WASMCLOUD_OCI_REGISTRY_PASSWORD"
-OCI_ENV = (ALLOW_LATEST_ENV, ALLOWED_INSECURE_ENV, REGISTRY_ENV, USER_ENV, PASSWORD_ENV)
+CA_FILE_ENV = "WASMLATTICE_OCI_CA_FILE"
+MAX_BYTES_ENV = "WASMLATTICE_OCI_MAX_BYTES"
+TIMEOUT_ENV = "WASMLATTICE_OCI_TIMEOUT_S"
+OCI_ENV = (ALLOW_LATEST_ENV, ALLOWED_INSECURE_ENV, REGISTRY_ENV, USER_ENV, PASSWORD_ENV, CA_FILE_ENV)
 
 DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 DEFAULT_MAX_BLOB_BYTES = 512 * 1024 * 1024
@@ -73,19 +76,26 @@ class OciSettings:
         return replace(self, credentials={**self.credentials, registry: creds})
 
 
+def env_credentials(registry: str | None, user: str | None, password: str | None) -> dict[str, Credentials]:
+    """``WASMCLOUD_OCI_REGISTRY`` with its user and password, as a credentials map (empty when incomplete)."""
+    registry = (registry or "").strip()
+    if registry and (user or password):
+        return {registry: Credentials(user or None, password or None)}
+    return {}
+
+
 def split_list(text: str | None) -> frozenset[str]:
     return frozenset(item.strip() for item in (text or "").split(",") if item.strip())
 
 
 def settings_from_env(env: Mapping[str, str], **overrides: object) -> OciSettings:
     """Settings from ``WASMCLOUD_OCI_*``; keyword overrides (e.g. from flags) win."""
-    creds: dict[str, Credentials] = {}
-    registry = env.get(REGISTRY_ENV, "").strip()
-    if registry and (env.get(USER_ENV) or env.get(PASSWORD_ENV)):
-        creds[registry] = Credentials(env.get(USER_ENV) or None, env.get(PASSWORD_ENV) or None)
+    creds = env_credentials(env.get(REGISTRY_ENV), env.get(USER_ENV), env.get(PASSWORD_ENV))
+    ca_file = env.get(CA_FILE_ENV, "").strip()
     base = OciSettings(
         allow_latest=env.get(ALLOW_LATEST_ENV, "").strip().lower() in _TRUE,
         allowed_insecure=split_list(env.get(ALLOWED_INSECURE_ENV)),
         credentials=creds,
+        ca_file=Path(ca_file).expanduser() if ca_file else None,
     )
     return replace(base, **overrides)  # type: ignore[arg-type]

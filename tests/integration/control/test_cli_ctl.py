@@ -152,7 +152,10 @@ def test_call_an_actor_by_alias_and_by_key(lattice: LatticeUnderTest) -> None:
     assert "Pingpong.Ping" in refused.err
     bad = lattice.cli("call", actor_id, "Pingpong.Ping", "{oops", *seed, expect=output.EXIT_USAGE)
     assert "not valid JSON" in bad.err
-    lattice.cli("ctl", "stop", "actor", lattice.host_id, actor_id, "--wait", WAIT_S)
+    unknown = lattice.cli("ctl", "stop", "actor", lattice.host_id, "acme/nothing:1.0", expect=output.EXIT_FAILURE)
+    assert "runs no actor from 'acme/nothing:1.0'" in unknown.err
+    stopped = lattice.cli("ctl", "stop", "actor", lattice.host_id, ref, "--wait", WAIT_S)  # by its image ref
+    assert f"stopped all instances of {actor_id}" in stopped.out
 
 
 def test_events_tail_sees_an_actor_start(lattice: LatticeUnderTest) -> None:

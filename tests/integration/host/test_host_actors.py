@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -130,8 +131,8 @@ async def test_file_loading_must_be_allowed(host_config: HostConfig, account: ke
     async with Host(replace(host_config, allow_file_load=False)) as host:
         with pytest.raises(CommandRejected, match="disabled"):
             await host.commands.launch_actor(ref, 1, {})
-        with pytest.raises(CommandRejected, match="file:// references or paths only"):
-            await host.commands.launch_actor("registry.example.com/echo:1.0", 1, {})
+        with pytest.raises(CommandRejected, match=re.escape("cannot load 'bindle://echo/1.0'")):
+            await host.commands.launch_actor("bindle://echo/1.0", 1, {})
         assert host.commands.actors() == []
 
 
@@ -163,7 +164,7 @@ async def test_scale_from_nothing_checks_the_named_actor(
     async with Host(host_config) as host, EventLog(nc, host_config.lattice) as log:
         await host.commands.scale_actor(wanted, ref, 1, {})
         (failed,) = await log.wait_for("actors_start_failed")
-        assert failed["data"]["error"] == f"{ref} holds actor {claims.subject}, not {wanted}"
+        assert failed["data"]["error"] == f"{ref}: the module is actor {claims.subject}, not {wanted}"
         assert host.commands.actors() == []
         with pytest.raises(CommandRejected, match="outside 1"):
             await host.commands.launch_actor(ref, 0, {})

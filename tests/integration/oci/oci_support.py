@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import secrets
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+from nats.errors import Error as NatsError
 
 from lattice.oci.media import OCI_MANIFEST, sha256_digest
 from tests.integration.oci.registry_server import RegistryServer
+from tests.support.waiting import wait_until
 
 REG_USER = "deployer"
 REG_PASSWORD = "s3cret-" + secrets.token_hex(4)
+"""The one user of the htpasswd and token registries (``auth_registry``, ``token_registry``)."""
 
 
 async def upload_blob(registry: RegistryServer, repo: str, data: bytes) -> str:
@@ -82,3 +86,13 @@ def blob_file(registry: RegistryServer, digest: str) -> Path:
         / hexdigest
         / "data"
     )
+
+
+async def wait_for_hub_domain(client: Any, timeout_s: float = 10.0) -> None:
+    """Until JetStream of the domain ``hub`` answers through ``client`` (a leaf node's connection to its hub)."""
+
+    async def answers() -> bool:
+        await client.jetstream(domain="hub").account_info()
+        return True
+
+    await wait_until(answers, timeout_s, "the hub's JetStream domain", poll_s=0.05, retry_on=(NatsError, TimeoutError))

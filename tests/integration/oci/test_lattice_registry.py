@@ -4,8 +4,6 @@ bad input, and a host-side client on a NATS leaf node reaching the hub's JetStre
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ from nats.aio.client import Client
 
 from lattice import subjects
 from lattice.natsconn import NatsOptions, connect
-from lattice.natsserver import NatsServer, NatsServerConfig
+from lattice.natsserver import NatsServer
 from lattice.oci import (
     ArtifactFetcher,
     ArtifactKind,
@@ -29,9 +27,7 @@ from lattice.oci import (
     OciWrongMediaType,
     Source,
 )
-from tests.support.waiting import wait_until
-
-LEAF_LISTEN = re.compile(r"Listening for leafnode connections on [0-9.]+:(\d+)")
+from tests.integration.oci.oci_support import wait_for_hub_domain
 
 
 @pytest.fixture
@@ -136,38 +132,6 @@ async def test_stored_bytes_that_do_not_match_their_digest(
 # -- a host on a leaf node ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def hub_and_leaf(tmp_path: Path) -> AsyncIterator[tuple[NatsServer, NatsServer]]:
-    """A hub with JetStream domain ``hub`` and a leaf node with its own domain ``edge``, on random ports."""
-    hub_conf = tmp_path / "hub.conf"
-    hub_conf.write_text('jetstream { domain: hub }\nleafnodes { listen: "127.0.0.1:-1" }\n', encoding="utf-8")
-    hub = NatsServer(NatsServerConfig(store_dir=tmp_path / "hub", config_file=hub_conf, server_name="hub"))
-    with hub:
-        found = LEAF_LISTEN.search(hub.log_path.read_text(encoding="utf-8"))
-        assert found is not None, "the hub did not say where it listens for leaf nodes"
-        leaf_conf = tmp_path / "leaf.conf"
-        leaf_conf.write_text(
-            "jetstream { domain: edge }\n"
-            + f'leafnodes {{ remotes: [ {{ url: "nats-leaf://127.0.0.1:{found.group(1)}" }} ] }}\n',
-            encoding="utf-8",
-        )
-        leaf = NatsServer(NatsServerConfig(store_dir=tmp_path / "leaf", config_file=leaf_conf, server_name="leaf"))
-        with leaf:
-            yield hub, leaf
-
-
-async def _wait_for_hub_domain(client: Client, timeout_s: float = 10.0) -> None:
-    js = client.jetstream(domain="hub")
-
-    async def reachable() -> bool:
-        await js.account_info()
-        return True
-
-    await wait_until(
-        reachable, timeout_s, "the hub's JetStream domain to answer through the leaf", retry_on=(Exception,)
-    )
-
-
 async def test_edge_host_on_a_leaf_node_pulls_from_the_hub_registry(
     hub_and_leaf: tuple[NatsServer, NatsServer], lattice_prefix: str, signed_actor: bytes, tmp_path: Path
 ) -> None:
@@ -175,7 +139,7 @@ async def test_edge_host_on_a_leaf_node_pulls_from_the_hub_registry(
     hub_nc = await connect(NatsOptions(url=hub.url))
     edge_nc = await connect(NatsOptions(url=leaf.url))
     try:
-        await _wait_for_hub_domain(edge_nc)
+        await wait_for_hub_domain(edge_nc)
         pushed = await LatticeRegistry(hub_nc, lattice_prefix, js_domain="hub").push(
             "lattice://echo:0.5.0", signed_actor
         )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import socket
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -192,25 +190,6 @@ async def test_oversized_manifest_and_blob(
     assert "over the limit of 64" in await refused(small_manifest, ref, OciTooLarge)
     small_blob = dataclasses.replace(oci_settings, limits=OciLimits(max_blob_bytes=1024))
     assert "over the limit of 1024" in await refused(small_blob, ref, OciTooLarge)
-
-
-@pytest.fixture
-async def hanging_server() -> AsyncIterator[str]:
-    """A TCP server that accepts connections and never answers."""
-    held: list[asyncio.StreamWriter] = []
-
-    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        held.append(writer)
-
-    server = await asyncio.start_server(accept, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        for writer in held:
-            writer.close()
-        server.close()
-        await server.wait_closed()
 
 
 async def test_registry_that_hangs_times_out(hanging_server: str, tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from host.providers import (
 from lattice import keys
 from lattice.claims import ProviderClaims, ProviderMetadata
 from lattice.interfaces import GetResponse, SetRequest
+from lattice.oci.provenance import Provenance, SourceKind
 from lattice.provider.claims import module_claims
 from lattice.provider.par import create_par, native_target
 from lattice.wire import LinkDefinition, WasmCloudEntity, pack
@@ -103,7 +104,7 @@ async def test_start_kill_restart_with_links_then_stop(harness: Harness, caplog:
     info = await harness.sup.start(KV_REF, "default", None, {"app": "demo"})
     key = module_claims("wasmlattice_keyvalue").subject
     assert (info.id, info.contract_id, info.link_name, info.image_ref) == (key, KV_CONTRACT, "default", KV_REF)
-    assert info.annotations == {"app": "demo"}
+    assert info.annotations == {"app": "demo", **Provenance(SourceKind.PYTHON).annotations()}
     started = harness.named("provider_started")[0]
     assert started["public_key"] == key
     assert started["instance_id"] == info.instance_id
@@ -162,7 +163,8 @@ async def test_second_start_of_the_same_provider_and_link_fails(harness: Harness
         ("python:no_such_module_here", "no installed Python module"),
         ("python:not a module", "does not name a Python module"),
         ("python:json", "cannot read provider claims"),
-        ("oci://registry/x:1", "unsupported provider reference"),
+        ("bindle://registry/x:1", "unsupported provider reference"),
+        ("registry.example.com/x:1.0", "no registry client"),
         ("/nonexistent/x.par.gz", "cannot read provider archive"),
     ],
 )

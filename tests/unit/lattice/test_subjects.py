@@ -237,3 +237,8 @@ def test_check_token_refuses_dots_spaces_wildcards(value: str) -> None:
 
 def test_check_token_accepts_a_plain_token() -> None:
     assert subjects.check_token("my-lattice_1", "lattice") == "my-lattice_1"
+
+
+def test_kv_writes_through_a_jetstream_domain_carry_its_api_prefix() -> None:
+    assert subjects.kv_write_subject("LATTICEDATA_x", "CLAIMS_M1") == "$KV.LATTICEDATA_x.CLAIMS_M1"
+    assert subjects.kv_write_subject("LATTICEDATA_x", "CLAIMS_M1", "hub") == "$JS.hub.API.$KV.LATTICEDATA_x.CLAIMS_M1"

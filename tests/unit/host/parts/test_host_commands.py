@@ -3,6 +3,7 @@ what each command refuses, and what it changes."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from nats.aio.client import Client
 
 from host.actors import ActorManager
+from host.artifacts import open_fetcher
 from host.assembly import actor_context, provider_supervisor, rpc_client
 from host.commands import HostCommands
 from host.config import BUILTIN_LABEL_PREFIX, HostConfig
@@ -48,19 +50,20 @@ async def bench(nc: Client, lattice_prefix: str, tmp_path: Path) -> AsyncIterato
     me = Identity.from_config(config)
     stops: list[bool] = []
     with Runtime(RuntimeConfig(cache_dir=None)) as runtime:
-        async with TaskScope("bench") as tasks:
+        async with TaskScope("bench") as tasks, open_fetcher(config, nc) as artifacts:
             store = LatticeStore(nc, lattice_prefix)
             await store.open()
             publisher = EventPublisher(nc, lattice_prefix, me.host_id)
             invocations = InvocationContext(nc, lattice_prefix, me.host_id, rpc_client(config, nc, me), store.cache)
-            actors = ActorManager(actor_context(config, runtime, store, invocations, me, publisher, tasks))
-            async with provider_supervisor(config, nc, me, store, publisher) as providers:
+            actors = ActorManager(actor_context(config, runtime, store, invocations, me, publisher, tasks, artifacts))
+            async with provider_supervisor(config, nc, me, store, publisher, artifacts) as providers:
                 labels = Labels.from_config(config)
                 parts = HostParts(
                     config=config,
                     identity=me,
                     labels=labels,
                     store=store,
+                    artifacts=artifacts,
                     actors=actors,
                     providers=providers,
                     policy=None,
@@ -91,8 +94,14 @@ async def test_host_info_and_labels(bench: Bench) -> None:
 
 async def test_actor_commands_refuse_at_once_what_cannot_work(bench: Bench) -> None:
     cmds, actor = bench.commands, keys.KeyPair.create(keys.KeyType.MODULE).public_key
-    with pytest.raises(CommandRejected, match="from file:// references or paths only"):
-        await cmds.launch_actor("registry.example.com/echo:1.0", 1, {})
+    with pytest.raises(CommandRejected, match=re.escape("cannot load 'bindle://x/1.0'")):
+        await cmds.launch_actor("bindle://x/1.0", 1, {})
+    with pytest.raises(
+        CommandRejected, match=re.escape("registry.example.com/echo:latest: the tag 'latest' is refused")
+    ):
+        await cmds.launch_actor("registry.example.com/echo:latest", 1, {})
+    with pytest.raises(CommandRejected, match="not valid"):
+        await cmds.launch_actor("registry.example.com/Echo:1.0", 1, {})
     with pytest.raises(CommandRejected, match=f"^count 0 is outside 1..{MAX_INSTANCES} on this host$"):
         await cmds.launch_actor("file:///nowhere/echo.wasm", 0, {})
     with pytest.raises(CommandRejected, match=f"^count 5 is outside 0..{MAX_INSTANCES} on this host$"):

@@ -74,7 +74,9 @@ def _broken(tmp_path: Path, edit: Any) -> dict[str, Any]:
         (lambda d: d["spec"]["components"][0]["traits"][1]["properties"].update(target="nope"), "links to 'nope'"),
         (lambda d: d["spec"]["components"][0]["traits"][0]["properties"].update(replicas=-1), "replicas"),
         (lambda d: d["spec"]["components"][0]["traits"][0].update(type="daemonscaler"), "not supported"),
-        (lambda d: d["spec"]["components"][1]["properties"].update(image="oci://reg/x:1"), "no OCI"),
+        (lambda d: d["spec"]["components"][1]["properties"].update(image="bindle://reg/x:1"), "use a local file"),
+        (lambda d: d["spec"]["components"][1]["properties"].update(image="reg.io/Bad:1"), "repository component"),
+        (lambda d: d["spec"]["components"][0]["properties"].update(image="lattice://e@sha1:ab"), "'sha1'"),
         (lambda d: d.update(kind="Deployment"), "kind must be"),
         (lambda d: d.update(apiVersion="v2"), "apiVersion must be"),
         (lambda d: d["spec"]["components"].append(d["spec"]["components"][1]), "used twice"),
@@ -114,3 +116,30 @@ def test_unset_environment_reference_without_default_is_refused(tmp_path: Path) 
     path.write_text(yaml.safe_dump(_doc(tmp_path)).replace("demo", "${APP_NAME}", 1))
     with pytest.raises(ManifestInvalid, match=r"\$\{APP_NAME\}, which is not set"):
         manifest.load(path, env={})
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "lattice://echo:0.1.0",
+        "lattice://acme/echo@sha256:" + "a" * 64,
+        "ghcr.io/acme/echo:0.2.0",
+        "127.0.0.1:5000/acme/echo:0.2.0",
+        "oci://ghcr.io/acme/echo:0.2.0",
+        "acme/echo:0.2.0",
+    ],
+)
+def test_registry_refs_pass_through_as_written(tmp_path: Path, image: str) -> None:
+    doc = _doc(tmp_path)
+    doc["spec"]["components"][0]["properties"]["image"] = image
+    doc["spec"]["components"][1]["properties"]["image"] = image.replace("echo", "httpserver")
+    echo, http = manifest.parse(doc, tmp_path).components
+    assert (echo.image, http.image) == (image, image.replace("echo", "httpserver"))
+
+
+def test_an_existing_local_file_wins_over_a_registry_reading(tmp_path: Path) -> None:
+    (tmp_path / "acme").mkdir()
+    (tmp_path / "acme" / "echo").write_bytes(b"\0asm\1\0\0\0")
+    doc = _doc(tmp_path)
+    doc["spec"]["components"][0]["properties"]["image"] = "acme/echo"
+    assert manifest.parse(doc, tmp_path).components[0].image == f"file://{(tmp_path / 'acme' / 'echo').resolve()}"
