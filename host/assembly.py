@@ -252,6 +252,7 @@ async def start_reconciler(cfg: HostConfig, nc: Any, host_id: str) -> Reconciler
         host_id,
         ctl_prefix=cfg.ctl_topic_prefix,
         js_domain=cfg.js_domain,
+        replicas=cfg.js_replicas,
         interval_s=cfg.app_reconcile_interval_s,
     )
     await apps.start()

@@ -100,7 +100,7 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("WASMLATTICE_HEARTBEAT_INTERVAL_S", "heartbeat_interval_s", parse_float, DEFAULT_HEARTBEAT_INTERVAL_S,
            "seconds between host_heartbeat events"),
     EnvVar("WASMLATTICE_JS_REPLICAS", "js_replicas", parse_int, 1,
-           "JetStream replicas of the lattice bucket when a host creates it (3 on a 3-node cluster)"),
+           "JetStream replicas of the lattice and apps buckets when a host creates them (3 on a 3-node cluster)"),
     EnvVar("WASMLATTICE_APP_RECONCILER", "app_reconciler", parse_bool, True,
            "take part in keeping deployed applications in place (one leader-elected host acts)"),
     EnvVar("WASMLATTICE_APP_RECONCILE_INTERVAL_S", "app_reconcile_interval_s", parse_float,

@@ -151,7 +151,10 @@ async def _run_up(args: argparse.Namespace, config: HostConfig, url: str, app: A
             return
         async with client() as ctl:
             done = await deploy(
-                ctl, AppStore(ctl.nc, ctl.lattice, config.js_domain), args.app, force_update=args.force_update
+                ctl,
+                AppStore(ctl.nc, ctl.lattice, config.js_domain, config.js_replicas),
+                args.app,
+                force_update=args.force_update,
             )
         step(f"app {done.app.name!r} stored (deployment {done.deployment}); the host's reconciler starts it")
 
@@ -160,7 +163,7 @@ async def _run_up(args: argparse.Namespace, config: HostConfig, url: str, app: A
         if app is not None:
             async with client() as ctl:
                 printer = EventPrinter(app, step)
-                store = AppStore(ctl.nc, ctl.lattice, config.js_domain)
+                store = AppStore(ctl.nc, ctl.lattice, config.js_domain, config.js_replicas)
                 state = await wait_ready(ctl, store, app, args.wait_timeout, on_event=printer)
             step(_outcome(app, state, args.wait_timeout))
         found = _summary(local, app, state, args.app)

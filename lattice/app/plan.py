@@ -5,7 +5,8 @@ Pure functions: no NATS, no clock. Only instances annotated with the application
 instance no component accounts for is stopped. Running actors and providers are matched to components by key
 (from :mod:`lattice.app.facts`), and by normalised ref only when no key is known: never by the text of a path.
 Links are planned as soon as both keys are known, before the starts they need (a provider receives the links
-stored for it when it starts).
+stored for it when it starts). An actor whose registry ref changed only in its tag or digest (``r/echo:1`` →
+``r/echo:2``) is live-updated to the new ref, not started again: a host runs one ref per actor.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from lattice.app.errors import Unsatisfiable
 from lattice.app.facts import Facts, ModuleFacts
 from lattice.app.manifest import APP_ANNOTATION, Application, Component
+from lattice.oci.errors import OciRefInvalid
+from lattice.oci.refs import ImageRef, is_local_ref, parse_ref
 from lattice.provider.status import ProviderReport
 from lattice.refs import canonical_ref
 from lattice.wire import LinkDefinition
@@ -171,12 +174,35 @@ class Match:
             return a.actor_id == self.key
         return canonical_ref(a.image_ref) == canonical_ref(self.comp.image)
 
+    def retagged(self, a: ActorView) -> bool:
+        """An app instance of this component's registry repository running from another tag or digest (only
+        when no key is known: with a key, revisions decide)."""
+        if self.key or not a.app_instances or self.actor(a):
+            return False
+        wanted = repository_of(self.comp.image)
+        return wanted is not None and repository_of(a.image_ref) == wanted
+
     def provider(self, p: ProviderView) -> bool:
         if p.link_name != self.comp.link_name:
             return False
         if self.key:
             return p.provider_id == self.key
         return canonical_ref(p.image_ref) == canonical_ref(self.comp.image)
+
+
+def repository_of(ref: str) -> str | None:
+    """``registry/repository`` (or ``lattice://repository``) of a registry ref; None for files, ``python:`` and
+    refs that do not parse."""
+    text = canonical_ref(ref)
+    if text.startswith(("python:", "file://")) or is_local_ref(text):
+        return None
+    try:
+        parsed = parse_ref(text)
+    except OciRefInvalid:
+        return None
+    return (
+        f"{parsed.registry}/{parsed.repository}" if isinstance(parsed, ImageRef) else f"lattice://{parsed.repository}"
+    )
 
 
 def matcher(comp: Component, facts: Facts | None) -> Match:
@@ -216,21 +242,30 @@ def _provider_targets(comp: Component, match: Match, hosts: Sequence[HostView]) 
     return chosen
 
 
-def _plan_actor(app: Application, match: Match, hosts: Sequence[HostView]) -> list[Action]:
+def _retagged(match: Match, matches: Sequence[Match], host: HostView) -> list[ActorView]:
+    """App instances on ``host`` to move to ``match``'s ref by live update: same repository, another tag, and no
+    component runs them as they are."""
+    return [a for a in host.actors if match.retagged(a) and not any(m.comp.is_actor and m.actor(a) for m in matches)]
+
+
+def _plan_actor(app: Application, match: Match, matches: Sequence[Match], hosts: Sequence[HostView]) -> list[Action]:
     comp, notes = match.comp, annotations_for(app)
     actions: list[Action] = []
     targets = _actor_targets(comp, match, hosts)
     for host in hosts:
         mine = [a for a in host.actors if match.actor(a) and a.app_instances]
+        retagged = _retagged(match, matches, host)
+        actions += [UpdateActor(host.id, a.actor_id, comp.image, notes) for a in retagged]
         if match.facts is not None and match.facts.rev:
             actions += [
                 UpdateActor(host.id, a.actor_id, comp.image, notes) for a in mine if a.revision < match.facts.rev
             ]
-        want, have = targets[host.id], owned_count(host, match)
+        want = targets[host.id]
+        have = owned_count(host, match) + sum(a.app_instances for a in retagged)
         if want > have:
             actions.append(StartActor(host.id, comp.image, want - have, notes))
         elif want < have:
-            actions.append(StopActor(host.id, mine[0].actor_id, have - want, notes))
+            actions.append(StopActor(host.id, (mine or retagged)[0].actor_id, have - want, notes))
     return actions
 
 
@@ -254,7 +289,7 @@ def _orphans(app: Application, matches: Sequence[Match], hosts: Sequence[HostVie
     notes, actions = annotations_for(app), list[Action]()
     for host in hosts:
         for a in host.actors:
-            if a.app_instances and not any(m.comp.is_actor and m.actor(a) for m in matches):
+            if a.app_instances and not any(m.comp.is_actor and (m.actor(a) or m.retagged(a)) for m in matches):
                 actions.append(StopActor(host.id, a.actor_id, a.app_instances, notes))
         for p in host.providers:
             if p.app_owned and not any(not m.comp.is_actor and m.provider(p) for m in matches):
@@ -320,7 +355,7 @@ def plan(app: Application, view: LatticeView, facts: Facts | None = None) -> lis
             actions += _plan_provider(app, match, view.hosts)
     for match in matches:
         if match.comp.is_actor:
-            actions += _plan_actor(app, match, view.hosts)
+            actions += _plan_actor(app, match, matches, view.hosts)
     return actions + _orphans(app, matches, view.hosts)
 
 

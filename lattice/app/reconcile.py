@@ -108,6 +108,7 @@ class Reconciler:
         *,
         ctl_prefix: str = subjects.DEFAULT_CTL_PREFIX,
         js_domain: str | None = None,
+        replicas: int = 1,
         interval_s: float = DEFAULT_INTERVAL_S,
         outcome_timeout_s: float = DEFAULT_OUTCOME_TIMEOUT_S,
     ) -> None:
@@ -115,7 +116,7 @@ class Reconciler:
         self._lattice = lattice
         self._holder = holder
         self._ctl = ControlClient(nc, lattice, prefix=ctl_prefix)
-        self._store = AppStore(nc, lattice, js_domain)
+        self._store = AppStore(nc, lattice, js_domain, replicas)
         self._interval_s = interval_s
         self._outcome_timeout_s = outcome_timeout_s
         self._lease_ttl_s = 3 * interval_s + outcome_timeout_s

@@ -3,6 +3,11 @@
 Keys: ``APP_{name}`` (the manifest, the folder its relative refs resolve against, the facts of its modules and a
 deployment revision), ``APPSTATUS_{name}`` (what the reconciler last saw fail) and ``RECONCILER_LEASE``.
 
+The bucket is made with the replicas the hosts are given (``WASMLATTICE_JS_REPLICAS``) by whoever opens it first.
+Writes are published to :func:`lattice.subjects.kv_write_subject` and acknowledged by the stream, so a host on a
+leaf node whose lattice lives in another JetStream domain writes the hub's bucket (nats-py's KV writes do not
+prefix the domain); compare-and-set uses the stream's expected-last-sequence header, as nats-py's KV does.
+
 Every host runs a reconciler; only the holder of the lease acts. The lease is a KV entry updated with
 compare-and-set on its revision, so two hosts can never both believe they hold it. A holder releases it when it
 stops cleanly; a dead holder's lease is taken over as soon as the holder no longer answers a ping, or when it
@@ -18,12 +23,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nats.js.errors import NoKeysError
+from nats.js.api import Header
+from nats.js.errors import KeyNotFoundError, NoKeysError
 
 from lattice import subjects
 from lattice.app.errors import AppError
 
 DEFAULT_LEASE_TTL_S = 15.0
+KV_OPERATION = "KV-Operation"
+PURGE_HEADERS = {KV_OPERATION: "PURGE", Header.ROLLUP.value: "sub"}
+DELETE_OPERATION = "DEL"
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +62,10 @@ class AppFailures:
 class AppStore:
     """Put, get, list and delete application manifests; their failure records; the reconciler lease."""
 
-    def __init__(self, nc: Any, lattice: str, js_domain: str | None = None) -> None:
+    def __init__(self, nc: Any, lattice: str, js_domain: str | None = None, replicas: int = 1) -> None:
         self._js = nc.jetstream(domain=js_domain) if js_domain else nc.jetstream()
+        self._domain = js_domain
+        self._replicas = replicas
         self._bucket = subjects.apps_bucket(lattice)
         self._kv: Any = None
 
@@ -67,13 +78,22 @@ class AppStore:
             try:
                 self._kv = await self._js.key_value(self._bucket)
             except Exception:
-                self._kv = await self._js.create_key_value(bucket=self._bucket, history=1)
+                self._kv = await self._js.create_key_value(bucket=self._bucket, history=1, replicas=self._replicas)
         return self._kv
 
+    async def _write(self, key: str, value: bytes = b"", headers: Mapping[str, str] | None = None) -> int:
+        """Publish a write of ``key`` (through the JetStream domain, if any); the stream's sequence once stored."""
+        await self._open()
+        subject = subjects.kv_write_subject(self._bucket, key, self._domain)
+        ack = await self._js.publish(subject, value, headers=dict(headers) if headers else None)
+        return int(ack.seq)
+
+    async def _swap(self, key: str, value: bytes, last: int, headers: Mapping[str, str] | None = None) -> None:
+        """Write ``key`` only if its last revision is still ``last`` (0: it has none); raises when it moved on."""
+        await self._write(key, value, {**(headers or {}), Header.EXPECTED_LAST_SUBJECT_SEQUENCE.value: str(last)})
+
     async def put(self, name: str, document: dict[str, Any]) -> int:
-        kv = await self._open()
-        revision: int = await kv.put(subjects.app_key(name), json.dumps(document, sort_keys=True).encode())
-        return revision
+        return await self._write(subjects.app_key(name), json.dumps(document, sort_keys=True).encode())
 
     async def _get_json(self, key: str) -> tuple[bytes, int] | None:
         kv = await self._open()
@@ -103,10 +123,9 @@ class AppStore:
         return apps
 
     async def delete(self, name: str) -> bool:
-        kv = await self._open()
         if await self.get(name) is None:
             return False
-        await kv.purge(subjects.app_key(name))
+        await self._write(subjects.app_key(name), headers=PURGE_HEADERS)
         await self.put_failures(name, AppFailures())
         return True
 
@@ -124,14 +143,13 @@ class AppStore:
             return AppFailures()
 
     async def put_failures(self, name: str, failures: AppFailures) -> None:
-        kv = await self._open()
         key = subjects.app_status_key(name)
         if not failures.components:
             if await self._get_json(key) is not None:
-                await kv.purge(key)
+                await self._write(key, headers=PURGE_HEADERS)
             return
         body = {"components": dict(failures.components), "updated_at": time.time()}
-        await kv.put(key, json.dumps(body, sort_keys=True).encode())
+        await self._write(key, json.dumps(body, sort_keys=True).encode())
 
     # --- the leader lease -----------------------------------------------------------------------------------------
 
@@ -145,20 +163,23 @@ class AppStore:
         kv = await self._open()
         now = time.time()
         value = json.dumps({"holder": holder, "expires_at": now + ttl_s}).encode()
+        last = 0
         try:
             entry = await kv.get(subjects.RECONCILER_LEASE_KEY)
+        except KeyNotFoundError as exc:  # never taken (0), or released: the delete marker's revision
+            entry, last = None, exc.entry.revision if exc.entry is not None else 0
         except Exception:
             entry = None
         try:
             if entry is None or not entry.value:
-                await kv.create(subjects.RECONCILER_LEASE_KEY, value)
+                await self._swap(subjects.RECONCILER_LEASE_KEY, value, entry.revision if entry is not None else last)
                 return True
             current = json.loads(entry.value)
             other = str(current.get("holder", ""))
             expired = float(current.get("expires_at", 0)) < now
             if other != holder and not expired and (is_alive is None or await is_alive(other)):
                 return False
-            await kv.update(subjects.RECONCILER_LEASE_KEY, value, last=entry.revision)
+            await self._swap(subjects.RECONCILER_LEASE_KEY, value, entry.revision)
             if other != holder:
                 log.info("reconciler lease taken over from %s", other[:12] or "(nobody)")
             return True
@@ -187,7 +208,7 @@ class AppStore:
             entry = await kv.get(subjects.RECONCILER_LEASE_KEY)
             if not entry.value or json.loads(entry.value).get("holder") != holder:
                 return False
-            await kv.delete(subjects.RECONCILER_LEASE_KEY, last=entry.revision)
+            await self._swap(subjects.RECONCILER_LEASE_KEY, b"", entry.revision, {KV_OPERATION: DELETE_OPERATION})
         except Exception as exc:
             log.debug("lease not released: %s", exc)
             return False

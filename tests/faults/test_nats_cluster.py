@@ -1,7 +1,7 @@
 """A 3-node NATS cluster losing one node under load: the host and its provider fail over, the lattice state
 (links, claims) is intact, and calls succeed again within a bounded time.
 
-The host creates the lattice bucket with three replicas (``WASMLATTICE_JS_REPLICAS=3``); the keyvalue provider
+The host creates the lattice and apps buckets with three replicas (``WASMLATTICE_JS_REPLICAS=3``); the keyvalue provider
 creates its bucket with three replicas too (link value ``REPLICAS=3``).
 Host and provider are given node 0's URL only and find the other nodes through cluster discovery; node 0 is the
 one SIGKILLed.
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import nats.errors
+import nats.js.errors
 import pytest
 from nats.js.api import KeyValueConfig, StorageType
 
@@ -104,6 +105,9 @@ async def test_host_and_provider_survive_losing_a_cluster_node(
         async with Host(config) as host, ControlClient(nc, lattice_prefix) as ctl:
             info = await js.stream_info(f"KV_{subjects.lattice_bucket(lattice_prefix)}")
             assert info.config.num_replicas == REPLICAS
+            apps = f"KV_{subjects.apps_bucket(lattice_prefix)}"
+            await eventually(lambda: _exists(js, apps), SETUP_TIMEOUT_S, "the apps bucket (the reconciler opens it)")
+            assert (await js.stream_info(apps)).config.num_replicas == REPLICAS, "the apps bucket is replicated too"
             await host.commands.launch_actor(PONGER_REF, 1, {})
             await host.commands.launch_actor(KVCOUNTER_REF, 1, {})
             await host.commands.launch_provider(KEYVALUE_REF, "default", None, {})
@@ -162,6 +166,14 @@ async def _put(js: Any, bucket: str, link: LinkDefinition) -> bool:
         kv = await js.key_value(bucket)
         await kv.put(subjects.linkdef_key(link.id), link.encode_json())
     except nats.errors.Error:
+        return False
+    return True
+
+
+async def _exists(js: Any, stream: str) -> bool:
+    try:
+        await js.stream_info(stream)
+    except nats.js.errors.NotFoundError:
         return False
     return True
 

@@ -1,11 +1,13 @@
 """Real nats-servers with authentication: nkey users, operator/JWT mode, and mutual TLS.
 
-Fixtures: ``nkey_user`` / ``nkey_server``, ``jwt_user`` / ``operator_server``, ``tls_files`` / ``tls_server``.
+Fixtures: ``nkey_user`` / ``nkey_server``, ``jwt_user`` / ``operator_server``, ``tls_files`` / ``tls_server``;
+``hub_and_leaf`` (a hub in JetStream domain ``hub`` and a leaf node with its own domain, as edge hosts run).
 JWTs and certificates come from tests/support/nats_auth.py.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +19,7 @@ from lattice.natsserver import NatsServer, NatsServerConfig
 from tests.support.nats_auth import JwtUser, TlsFiles, make_tls_files, nats_jwt
 
 UNLIMITED = -1
+LEAF_LISTEN = re.compile(r"Listening for leafnode connections on [0-9.]+:(\d+)")
 
 
 def _start(tmp_path: Path, config_text: str) -> NatsServer:
@@ -99,3 +102,23 @@ def tls_server(tmp_path: Path, tls_files: TlsFiles) -> Iterator[NatsServer]:
     )
     yield server
     server.stop()
+
+
+@pytest.fixture
+def hub_and_leaf(tmp_path: Path) -> Iterator[tuple[NatsServer, NatsServer]]:
+    """A hub with JetStream domain ``hub`` and a leaf node with its own domain ``edge``, on random ports."""
+    hub_conf = tmp_path / "hub.conf"
+    hub_conf.write_text('jetstream { domain: hub }\nleafnodes { listen: "127.0.0.1:-1" }\n', encoding="utf-8")
+    hub = NatsServer(NatsServerConfig(store_dir=tmp_path / "hub", config_file=hub_conf, server_name="hub"))
+    with hub:
+        found = LEAF_LISTEN.search(hub.log_path.read_text(encoding="utf-8"))
+        assert found is not None, "the hub did not say where it listens for leaf nodes"
+        leaf_conf = tmp_path / "leaf.conf"
+        leaf_conf.write_text(
+            "jetstream { domain: edge }\n"
+            + f'leafnodes {{ remotes: [ {{ url: "nats-leaf://127.0.0.1:{found.group(1)}" }} ] }}\n',
+            encoding="utf-8",
+        )
+        leaf = NatsServer(NatsServerConfig(store_dir=tmp_path / "leaf", config_file=leaf_conf, server_name="leaf"))
+        with leaf:
+            yield hub, leaf

@@ -2,7 +2,7 @@
 
 Fixtures: ``registry`` (plain HTTP), ``auth_registry`` (htpasswd basic auth; ``REG_USER``/``REG_PASSWORD``),
 ``tls_registry`` (TLS with a test CA; ``.tls.ca`` is the CA file), ``token_registry`` (Bearer tokens from
-``token_service``), ``hanging_server`` (accepts, never answers), ``hub_and_leaf`` (two nats-servers),
+``token_service``), ``hanging_server`` (accepts, never answers),
 ``signed_actor`` (the 28 KB echo example), ``signed_par`` (a provider archive), ``oci_settings``.
 Tests skip, saying why, only where ``docker-registry`` is not installed (``make test`` installs it with apt-get).
 """
@@ -10,7 +10,6 @@ Tests skip, saying why, only where ``docker-registry`` is not installed (``make 
 from __future__ import annotations
 
 import asyncio
-import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,7 +18,6 @@ import pytest
 
 from lattice import keys
 from lattice.claims import ProviderMetadata
-from lattice.natsserver import NatsServer, NatsServerConfig
 from lattice.oci import OciSettings
 from lattice.provider.par import create_par, native_target
 from tests.integration.oci.oci_support import REG_PASSWORD, REG_USER
@@ -27,7 +25,6 @@ from tests.integration.oci.registry_server import RegistryServer, find_binary, m
 from tests.integration.oci.token_service import TokenService
 
 ROOT = Path(__file__).resolve().parents[3]
-LEAF_LISTEN = re.compile(r"Listening for leafnode connections on [0-9.]+:(\d+)")
 ECHO_WASM = ROOT / "actors-examples" / "echo" / "echo.wasm"
 
 
@@ -98,26 +95,6 @@ def signed_par() -> bytes:
     provider = keys.KeyPair.create(keys.KeyType.SERVICE)
     meta = ProviderMetadata(name="Test provider", capid="example:test", vendor="tests", rev=1, ver="0.1.0")
     return create_par({native_target(): b"#!/bin/sh\nexit 0\n"}, issuer, provider.public_key, meta)
-
-
-@pytest.fixture
-def hub_and_leaf(tmp_path: Path) -> Iterator[tuple[NatsServer, NatsServer]]:
-    """A hub with JetStream domain ``hub`` and a leaf node with its own domain ``edge``, on random ports."""
-    hub_conf = tmp_path / "hub.conf"
-    hub_conf.write_text('jetstream { domain: hub }\nleafnodes { listen: "127.0.0.1:-1" }\n', encoding="utf-8")
-    hub = NatsServer(NatsServerConfig(store_dir=tmp_path / "hub", config_file=hub_conf, server_name="hub"))
-    with hub:
-        found = LEAF_LISTEN.search(hub.log_path.read_text(encoding="utf-8"))
-        assert found is not None, "the hub did not say where it listens for leaf nodes"
-        leaf_conf = tmp_path / "leaf.conf"
-        leaf_conf.write_text(
-            "jetstream { domain: edge }\n"
-            + f'leafnodes {{ remotes: [ {{ url: "nats-leaf://127.0.0.1:{found.group(1)}" }} ] }}\n',
-            encoding="utf-8",
-        )
-        leaf = NatsServer(NatsServerConfig(store_dir=tmp_path / "leaf", config_file=leaf_conf, server_name="leaf"))
-        with leaf:
-            yield hub, leaf
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ host leaves one serving); the keyvalue provider runs ``keyvalue_replicas`` insta
 its bucket with three JetStream replicas (link value ``REPLICAS``). The httpserver provider runs once: its
 listeners take fixed ports on this machine.
 
-Operator steps done here as on a real cluster: the hosts get ``WASMLATTICE_JS_REPLICAS=3`` (the lattice bucket),
-and ``LATTICEAPPS_{lattice}`` is created with three replicas before the manifest is stored (the app store itself
-creates it with one).
+Operator steps done here as on a real cluster: the hosts get ``WASMLATTICE_JS_REPLICAS=3`` (the lattice and apps
+buckets), and the driver creates ``LATTICEAPPS_{lattice}`` with three replicas before it stores the manifest
+(retrying while the JetStream meta group forms), since it may open the bucket before any host's reconciler does.
 """
 
 from __future__ import annotations
