@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 APP    ?= actors-examples/app.yaml
 
-.PHONY: venv test lint typecheck unit run actors node-deps registry-deps bench soak clean
+.PHONY: venv test lint typecheck unit run actors node-deps registry-deps bench bench-scripts soak clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,8 +48,13 @@ run: venv
 actors: venv
 	bash actors-examples/build.sh
 
+# One table of the performance measures (bench/table.py runs every bench/rows/*.py), a few minutes at most.
 bench: venv
-	@for b in $(filter-out bench/soak.py,$(wildcard bench/*.py)); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	$(BIN)/python bench/table.py
+
+# The standalone benchmark scripts (codec, compile cache, OCI pulls, live fuzz, …), each with its own report.
+bench-scripts: venv
+	@for b in $(filter-out bench/soak.py bench/table.py,$(wildcard bench/*.py)); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 soak: venv
 	$(BIN)/python bench/soak.py
