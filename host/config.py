@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from host.errors import HostError
+from host.runtime.inline import DEFAULT_INLINE_CALL_US
 from lattice import keys, subjects
 from lattice import settings as shared
 from lattice.natsconn import DEFAULT_NATS_PORT, NatsOptions, NatsOptionsError, parse_nats_url
@@ -90,6 +91,8 @@ ENV_VARS: tuple[EnvVar, ...] = (
            "most instances one actor may have on this host"),
     EnvVar("WASMLATTICE_ACTOR_MAX_IN_FLIGHT", "actor_max_in_flight", parse_int, DEFAULT_ACTOR_MAX_IN_FLIGHT,
            "invocations one actor works on at once (more wait in a bounded queue)"),
+    EnvVar("WASMLATTICE_INLINE_CALL_US", "inline_call_us", parse_int, DEFAULT_INLINE_CALL_US,
+           "actor calls that stay this short (µs) run on the event loop instead of a worker thread; 0: never"),
     EnvVar("WASMLATTICE_ACTOR_ISSUERS", "actor_issuers", parse_csv, (),
            "comma-separated account keys (A…) allowed to sign actors; empty allows any"),
     EnvVar("WASMLATTICE_HEARTBEAT_INTERVAL_S", "heartbeat_interval_s", parse_float, DEFAULT_HEARTBEAT_INTERVAL_S,
@@ -145,6 +148,7 @@ class HostConfig:
     actor_deadline_ms: int = DEFAULT_ACTOR_DEADLINE_MS
     actor_max_instances: int = DEFAULT_ACTOR_MAX_INSTANCES
     actor_max_in_flight: int = DEFAULT_ACTOR_MAX_IN_FLIGHT
+    inline_call_us: int = DEFAULT_INLINE_CALL_US
     actor_issuers: tuple[str, ...] = ()
     heartbeat_interval_s: float = DEFAULT_HEARTBEAT_INTERVAL_S
     js_replicas: int = 1
@@ -180,6 +184,8 @@ class HostConfig:
             "js_replicas",
         ):
             shared.check_positive(self, name)
+        if self.inline_call_us < 0:
+            raise ConfigError("inline_call_us must be 0 (never inline) or more")
         for key in self.labels:
             if not key or not isinstance(self.labels[key], str):
                 raise ConfigError(f"label {key!r} needs a non-empty name and a string value")
