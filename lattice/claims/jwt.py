@@ -1,10 +1,10 @@
 """wascap JWTs (docs/protocol.md §2.1): ``{"typ":"jwt","alg":"Ed25519"}``, Ed25519 over ``header.claims`` by ``iss``.
 
-The compact serialisation is written and read here directly (base64url without padding, Ed25519 from
-``cryptography``): every invocation is signed once and verified once, and PyJWT's JWS layer doubled the cost of a
-verification (docs/adr/0002-claims-and-signing.md). The tests verify our tokens with PyJWT, with an ``Ed25519``
-algorithm registered, as an independent check. Structure, header and claims are checked before the signature, so
-every failure has its own exception.
+The compact serialisation is written and read here directly (base64url without padding, Ed25519 from PyNaCl through
+:mod:`lattice.keys`): every invocation is signed once and verified once, and PyJWT's JWS layer doubled the cost of a
+verification (docs/adr/0002-claims-and-signing.md, docs/adr/0011-lean-lattice-path.md). The tests verify our tokens
+with PyJWT (``cryptography`` underneath), with an ``Ed25519`` algorithm registered, as an independent check.
+Structure, header and claims are checked before the signature, so every failure has its own exception.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
-
-from cryptography.exceptions import InvalidSignature
 
 from lattice import keys
 from lattice.claims.errors import (
@@ -123,8 +121,8 @@ def verify_signature(raw: RawToken) -> None:
     if len(signature) != SIGNATURE_LENGTH:
         raise SignatureInvalid(f"token signature has {len(signature)} bytes, an Ed25519 signature has 64")
     try:
-        verifier.verify(signature, raw.signing_input)
-    except InvalidSignature as exc:
+        keys.verify_with(verifier, raw.signing_input, signature)
+    except keys.BadSignatureError as exc:
         raise SignatureInvalid(f"token signature does not verify with issuer {issuer}") from exc
 
 
