@@ -19,6 +19,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from lattice import keys
 from lattice.claims.errors import (
     IssuerNotAllowed,
@@ -38,6 +40,9 @@ NUID_ALPHABET = string.ascii_letters + string.digits
 NUID_LENGTH = 22
 
 HEADER_SEGMENT = base64.urlsafe_b64encode(json.dumps(HEADER, separators=(",", ":")).encode()).rstrip(b"=").decode()
+
+_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_decode_json = msgspec.json.Decoder().decode  # UTF-8 JSON to Python values, as json.loads, at a third of its cost
 
 _NUID_ACCEPT = 256 - 256 % len(NUID_ALPHABET)  # bytes below 248 map onto the alphabet without modulo bias
 _NUID_TABLE = bytes(ord(NUID_ALPHABET[b % len(NUID_ALPHABET)]) for b in range(256))
@@ -61,18 +66,20 @@ def _b64encode(data: bytes) -> str:
 
 
 def _b64decode(segment: str, what: str) -> bytes:
+    """Strict base64url without padding: any character outside the alphabet is refused (not skipped)."""
     if "=" in segment or "+" in segment or "/" in segment:
         raise TokenMalformed(f"token {what} is not base64url without padding")
     try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError) as exc:
+        data = segment.encode("ascii").translate(_URLSAFE_TO_STANDARD)
+        return binascii.a2b_base64(data + b"=" * (-len(data) % 4), strict_mode=True)
+    except (binascii.Error, UnicodeEncodeError) as exc:
         raise TokenMalformed(f"token {what} is not base64url") from exc
 
 
 def _json(segment: str, what: str) -> Any:
     try:
-        return json.loads(_b64decode(segment, what))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _decode_json(_b64decode(segment, what))
+    except (UnicodeDecodeError, msgspec.DecodeError) as exc:
         raise TokenMalformed(f"token {what} is not JSON") from exc
 
 
