@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 APP    ?= actors-examples/app.yaml
 
-.PHONY: venv test lint typecheck unit run actors node-deps registry-deps bench bench-scripts soak clean
+.PHONY: venv test lint typecheck unit run actors node-deps registry-deps browser-deps bench bench-scripts soak clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ typecheck: venv
 unit: venv
 	$(BIN)/pytest tests/unit -q
 
-test: lint typecheck node-deps registry-deps
+test: lint typecheck node-deps registry-deps browser-deps
 	$(BIN)/pytest -q
 
 # The actor rebuild tests need the pinned AssemblyScript toolchain; without npm they skip, saying so.
@@ -41,6 +41,14 @@ registry-deps:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-registry >/dev/null) \
 		|| echo "could not install docker-registry: the OCI registry tests will be skipped"; \
 	else echo "docker-registry not found (apt-get as root installs it): the OCI registry tests will be skipped"; fi
+
+# The dashboard's browser tests drive Debian's chromium (never a downloaded browser); without it they skip, saying so.
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		(DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null)) \
+		|| echo "could not install chromium: the dashboard's browser tests will be skipped"; \
+	else echo "chromium not found and apt-get is not usable here: the dashboard's browser tests will be skipped"; fi
 
 run: venv
 	$(BIN)/lattice up --app $(APP)

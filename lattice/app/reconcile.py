@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from lattice.claims import ClaimsError, read_claims
 from lattice.control import ControlClient
 from lattice.control.errors import ControlError
 from lattice.control.replies import ActorDescription, HostInventory
+from lattice.wire import LinkDefinition
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +66,18 @@ def _host_view(inv: HostInventory, app_name: str) -> HostView:
     return HostView(inv.host_id, dict(inv.labels), actors, providers)
 
 
+def view_of(inventories: Sequence[HostInventory], links: Sequence[LinkDefinition], app_name: str) -> LatticeView:
+    """The planner's view of ``app_name`` from inventories and links already fetched (the dashboard's snapshot)."""
+    return LatticeView(tuple(_host_view(inv, app_name) for inv in inventories), tuple(links))
+
+
 async def observe(ctl: ControlClient, app_name: str) -> LatticeView:
     """What the lattice runs now, as the planner sees it; hosts that do not answer are left out."""
     hosts = await ctl.ping_hosts()
     inventories = await asyncio.gather(*(ctl.get_inventory(h.id) for h in hosts), return_exceptions=True)
-    views = [_host_view(inv, app_name) for inv in inventories if isinstance(inv, HostInventory)]
-    links = await ctl.get_links() if views else []
-    return LatticeView(tuple(views), tuple(links))
+    found = [inv for inv in inventories if isinstance(inv, HostInventory)]
+    links = await ctl.get_links() if found else []
+    return view_of(found, links, app_name)
 
 
 async def act(ctl: ControlClient, action: plan.Action) -> None:

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lattice.app import manifest, plan, reconcile
-from lattice.app.errors import AppError
+from lattice.app import deploy, manifest, reconcile
+from lattice.app.errors import AppError, Unsatisfiable
 from lattice.app.store import AppStore
 from lattice.cli import output
 from lattice.cli.common import DEFAULT_WAIT_S, connection_flags, positive_float, with_client
@@ -38,27 +38,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     stat.set_defaults(func=with_client(_status))
 
 
-def _load(path: Path) -> tuple[Any, Path, manifest.Application]:
-    document, base_dir = manifest.read_document(path)
-    try:
-        return document, base_dir, manifest.parse(document, base_dir)
-    except AppError as exc:
-        raise CliError(f"{path}: {exc}", output.EXIT_USAGE) from exc
-
-
 async def _deploy(ctl: ControlClient, args: argparse.Namespace) -> int:
     try:
-        document, base_dir, app = _load(args.manifest)
+        deployed = await deploy.deploy(ctl, args.manifest)
+    except Unsatisfiable as exc:
+        raise CliError(str(exc), output.EXIT_FAILURE) from exc
     except AppError as exc:
         raise CliError(str(exc), output.EXIT_USAGE) from exc
-    view = await reconcile.observe(ctl, app.name)
-    if not view.hosts:
-        raise ctl.no_hosts()
-    try:
-        plan.check_satisfiable(app, view.hosts)
-    except AppError as exc:
-        raise CliError(f"cannot deploy {app.name!r}: {exc}", output.EXIT_FAILURE) from exc
-    revision = await AppStore(ctl.nc, ctl.lattice).put(app.name, reconcile.stored_document(document, base_dir))
+    app, revision = deployed.app, deployed.revision
     output.progress(f"stored application {app.name!r} (revision {revision}); hosts reconcile the lattice to it")
     state = await _wait_ready(ctl, app, args.wait_timeout) if not args.no_wait else None
     if args.json:
@@ -88,24 +75,24 @@ async def _wait_ready(ctl: ControlClient, app: manifest.Application, timeout_s: 
 
 
 async def _stored_app(ctl: ControlClient, name: str) -> manifest.Application:
-    stored = await AppStore(ctl.nc, ctl.lattice).get(name)
-    if stored is None:
-        raise CliError(f"no application {name!r} is deployed on lattice {ctl.lattice!r} (see `lattice app list`)")
-    return reconcile.application(stored)
+    try:
+        return await deploy.stored_app(ctl, name)
+    except deploy.AppNotDeployed as exc:
+        raise CliError(str(exc)) from exc
 
 
 async def _undeploy(ctl: ControlClient, args: argparse.Namespace) -> int:
-    app = await _stored_app(ctl, args.name)
-    await AppStore(ctl.nc, ctl.lattice).delete(app.name)
-    actions = plan.plan_removal(app, await reconcile.observe(ctl, app.name))
-    errors = await reconcile.apply(ctl, actions)
+    try:
+        done = await deploy.undeploy(ctl, args.name)
+    except deploy.AppNotDeployed as exc:
+        raise CliError(str(exc)) from exc
     if args.json:
-        output.emit_json({"name": app.name, "actions": len(actions), "errors": errors})
+        output.emit_json({"name": done.name, "actions": done.actions, "errors": done.errors})
     else:
-        print(f"undeployed {app.name!r}: {len(actions)} action(s)")
-        for error in errors:
+        print(f"undeployed {done.name!r}: {done.actions} action(s)")
+        for error in done.errors:
             output.progress(f"  warning: {error}")
-    return output.EXIT_FAILURE if errors else output.EXIT_OK
+    return output.EXIT_FAILURE if done.errors else output.EXIT_OK
 
 
 async def _list(ctl: ControlClient, args: argparse.Namespace) -> int:

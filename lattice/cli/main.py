@@ -15,11 +15,22 @@ from collections.abc import Callable, Sequence
 from importlib.metadata import entry_points
 
 from lattice import __version__
-from lattice.cli import app_cmd, call_cmd, claims_cmd, ctl_cmd, events_cmd, keys_cmd, output, par_cmd, registry_cmd
+from lattice.cli import (
+    app_cmd,
+    call_cmd,
+    claims_cmd,
+    ctl_cmd,
+    dashboard_cmd,
+    events_cmd,
+    keys_cmd,
+    output,
+    par_cmd,
+    registry_cmd,
+)
 from lattice.cli.output import CliError
 from lattice.errors import LatticeError
 
-COMMAND_MODULES = [keys_cmd, claims_cmd, ctl_cmd, call_cmd, events_cmd, app_cmd, par_cmd, registry_cmd]
+COMMAND_MODULES = [keys_cmd, claims_cmd, ctl_cmd, call_cmd, events_cmd, app_cmd, par_cmd, registry_cmd, dashboard_cmd]
 COMMAND_GROUP = "wasmlattice.cli"
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]

@@ -18,13 +18,12 @@ from lattice import keys
 from lattice.claims import ProviderMetadata
 from lattice.oci import OciSettings
 from lattice.provider.par import create_par, native_target
+from tests.integration.oci.oci_support import REG_PASSWORD, REG_USER
 from tests.integration.oci.registry_server import RegistryServer, find_binary, make_tls, write_htpasswd
 from tests.integration.oci.token_service import TokenService
 
 ROOT = Path(__file__).resolve().parents[3]
 ECHO_WASM = ROOT / "actors-examples" / "echo" / "echo.wasm"
-REG_USER = "deployer"
-REG_PASSWORD = "s3cret-" + secrets.token_hex(4)
 
 
 @pytest.fixture(scope="session")

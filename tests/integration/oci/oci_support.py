@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 import aiohttp
 
 from lattice.oci.media import OCI_MANIFEST, sha256_digest
 from tests.integration.oci.registry_server import RegistryServer
+
+REG_USER = "deployer"
+REG_PASSWORD = "s3cret-" + secrets.token_hex(4)
 
 
 async def upload_blob(registry: RegistryServer, repo: str, data: bytes) -> str:

@@ -13,7 +13,6 @@ import ipaddress
 import re
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,9 +23,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.support.waiting import WaitTimeout, wait_until_blocking
+
 BINARY = "docker-registry"
 DEFAULT_START_TIMEOUT_S = 15.0
 POLL_S = 0.01
+
+
+class RegistryExited(RuntimeError):
+    """The registry process ended before it listened."""
+
+
 _LISTENING = re.compile(r"listening on (?P<addr>[0-9.]+:\d+)")
 
 
@@ -165,16 +172,20 @@ class RegistryServer:
             self.proc = subprocess.Popen(
                 [self.binary, "serve", str(conf)], stdin=subprocess.DEVNULL, stdout=log, stderr=log
             )
-        deadline = time.monotonic() + timeout_s
-        while True:
+
+        def listening() -> str | None:
             found = _LISTENING.search(self.log_path.read_text(encoding="utf-8", errors="replace"))
-            if found is not None:
-                self.address = found["addr"]
-                return
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"{BINARY} did not start:\n{self.log_path.read_text(errors='replace')[-3000:]}")
-            time.sleep(POLL_S)
+            if found is None and self.proc is not None and self.proc.poll() is not None:
+                raise RegistryExited(f"{BINARY} exited with status {self.proc.returncode}")
+            return found["addr"] if found is not None else None
+
+        try:
+            self.address = wait_until_blocking(listening, timeout_s, f"{BINARY} to listen", poll_s=POLL_S)
+        except (RegistryExited, WaitTimeout) as exc:
+            self.stop()
+            raise RuntimeError(
+                f"{BINARY} did not start ({exc}):\n{self.log_path.read_text(errors='replace')[-3000:]}"
+            ) from None
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -13,7 +13,7 @@ from lattice import keys
 from lattice.cli.main import main
 from lattice.provider.par import native_target, read_par
 from lattice.provider.pypar import PYTHON_ANY
-from tests.integration.oci.conftest import REG_PASSWORD, REG_USER
+from tests.integration.oci.oci_support import REG_PASSWORD, REG_USER
 from tests.integration.oci.registry_server import RegistryServer
 
 

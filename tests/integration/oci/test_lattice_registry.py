@@ -3,7 +3,6 @@ bad input, and a host-side client on a NATS leaf node reaching the hub's JetStre
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import re
 from collections.abc import AsyncIterator
@@ -30,6 +29,7 @@ from lattice.oci import (
     OciWrongMediaType,
     Source,
 )
+from tests.support.waiting import wait_until
 
 LEAF_LISTEN = re.compile(r"Listening for leafnode connections on [0-9.]+:(\d+)")
 
@@ -158,13 +158,14 @@ async def hub_and_leaf(tmp_path: Path) -> AsyncIterator[tuple[NatsServer, NatsSe
 
 async def _wait_for_hub_domain(client: Client, timeout_s: float = 10.0) -> None:
     js = client.jetstream(domain="hub")
-    async with asyncio.timeout(timeout_s):
-        while True:
-            try:
-                await js.account_info()
-                return
-            except Exception:
-                await asyncio.sleep(0.05)
+
+    async def reachable() -> bool:
+        await js.account_info()
+        return True
+
+    await wait_until(
+        reachable, timeout_s, "the hub's JetStream domain to answer through the leaf", retry_on=(Exception,)
+    )
 
 
 async def test_edge_host_on_a_leaf_node_pulls_from_the_hub_registry(

@@ -31,8 +31,7 @@ from lattice.oci import (
     OciWrongMediaType,
 )
 from lattice.oci.media import WASM_LAYER
-from tests.integration.oci.conftest import REG_USER
-from tests.integration.oci.oci_support import blob_file, push_layers, put_manifest
+from tests.integration.oci.oci_support import REG_USER, blob_file, push_layers, put_manifest
 from tests.integration.oci.registry_server import RegistryServer
 
 

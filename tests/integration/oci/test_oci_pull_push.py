@@ -153,7 +153,7 @@ async def test_basic_auth_with_the_right_credentials(
     auth_registry: RegistryServer, repo: str, signed_actor: bytes, tmp_path: Path
 ) -> None:
     from lattice.oci import Credentials
-    from tests.integration.oci.conftest import REG_PASSWORD, REG_USER
+    from tests.integration.oci.oci_support import REG_PASSWORD, REG_USER
 
     settings = OciSettings(
         allowed_insecure=frozenset({auth_registry.address}),
@@ -171,7 +171,7 @@ async def test_bearer_token_auth(
     token_registry: RegistryServer, repo: str, signed_actor: bytes, tmp_path: Path
 ) -> None:
     from lattice.oci import Credentials
-    from tests.integration.oci.conftest import REG_PASSWORD, REG_USER
+    from tests.integration.oci.oci_support import REG_PASSWORD, REG_USER
 
     settings = OciSettings(
         allowed_insecure=frozenset({token_registry.address}),

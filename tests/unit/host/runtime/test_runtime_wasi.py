@@ -25,7 +25,7 @@ from host.runtime import (
 )
 from host.runtime import wasi_unstable as snapshot0
 from tests.unit.host.runtime import wasi_guests as guests
-from tests.unit.host.runtime.conftest import Recorder
+from tests.unit.host.runtime.runtime_handlers import Recorder
 
 both = pytest.mark.parametrize("namespace", guests.SNAPSHOTS)
 ESUCCESS, EBADF, ENOTSOCK, ESPIPE = 0, 8, 57, 70

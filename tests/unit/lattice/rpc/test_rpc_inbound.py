@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import msgspec
 import pytest
 from msgspec.structs import replace
 
@@ -73,7 +74,7 @@ def test_verify_accepts_a_trusted_signature_only() -> None:
 
 
 def test_verify_rejects_a_tampered_payload() -> None:
-    inv = replace(signed(), msg=b"HELLO")
+    inv = msgspec.structs.replace(signed(), msg=b"HELLO")
     with pytest.raises(InvocationRejected, match="hash does not match"):
         verify(inv, inv.msg, [CLUSTER.public_key], PLAIN)
 
