@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import msgspec
 import pytest
-from msgspec.structs import replace
 
 from lattice import keys
 from lattice.rpc import ChunkError, InvocationRejected
