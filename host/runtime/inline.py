@@ -5,11 +5,12 @@ A short guest call costs a few microseconds; handing it to a thread and back cos
 is free without waiting and an idle instance is ready (instantiating, which runs guest init code, always happens on
 a worker). An inline call may only do what cannot block the loop:
 
-* it runs under an epoch budget of :func:`budget_ticks` (10–20 ms with the default 10 ms tick) instead of the
-  actor's deadline when that is shorter; a call interrupted by the budget, or one that makes a host call the
-  handler cannot serve on this thread (anything outside its ``inline_namespaces``, e.g. an RPC that needs the loop),
-  is abandoned before it has any effect outside its instance: the instance is discarded (as after a trap), log lines
-  it wrote are dropped, and the call runs again from the start on a worker thread, keeping its gate slot;
+* it runs under an epoch budget of :func:`budget_ticks` (10–20 ms with the default 10 ms tick; the actor's own
+  deadline when that is shorter, which then ends the call as usual); a call interrupted by the budget, or one that
+  makes a host call the handler cannot serve on this thread (anything outside its ``inline_namespaces``, e.g. an RPC
+  that needs the loop), is abandoned before it has any effect outside its instance: the instance is discarded (as
+  after a trap), log lines it wrote are dropped, and the call runs again from the start on a worker thread (queued
+  like any other: it gives its slot back, so a thread waiting for one is never stuck behind it);
 * a call that makes such a host call pins the pool to its workers until the module changes (its calls would only
   be abandoned again); so does one seen making it on a worker;
 * :data:`SLOW_STRIKES` inline calls in a row longer than the limit (``RuntimeConfig.inline_call_us``) or one
