@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 APP    ?= actors-examples/app.yaml
 CHAOS_MINUTES ?= 5
 
-.PHONY: venv test lint typecheck unit run actors node-deps registry-deps browser-deps bench soak chaos clean
+.PHONY: venv test lint typecheck unit run actors node-deps registry-deps browser-deps bench bench-scripts soak chaos clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,8 +57,13 @@ run: venv
 actors: venv
 	bash actors-examples/build.sh
 
+# One table of the performance measures (bench/table.py runs every bench/rows/*.py), a few minutes at most.
 bench: venv
-	@for b in $(filter-out bench/soak.py bench/chaos.py,$(wildcard bench/*.py)); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	$(BIN)/python bench/table.py
+
+# The standalone benchmark scripts (codec, compile cache, OCI pulls, live fuzz, …), each with its own report.
+bench-scripts: venv
+	@for b in $(filter-out bench/soak.py bench/chaos.py bench/table.py,$(wildcard bench/*.py)); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 soak: venv
 	$(BIN)/python bench/soak.py

@@ -6,7 +6,7 @@ Measures, interleaved round by round (median of rounds, µs per call):
   with ``wasmtime_linker_define_func_unchecked`` (memory copied with ctypes): the floor for Python.
 * ``bare public API``: the same with ``Func.__call__``, ``define_func`` and ``Memory.read``/``write``.
 * ``pool fast`` / ``pool public``: ``ActorPool.invoke_sync`` on each call path of ``host.runtime``.
-* ``pool fast async``: ``await ActorPool.invoke`` (adds the hop to a worker thread and back).
+* ``pool fast async``: ``await ActorPool.invoke`` (inline on the event loop while calls stay short, ADR 0017).
 
 Run: ``.venv/bin/python bench/runtime_echo.py [--rounds N]``
 """

@@ -38,6 +38,7 @@ from host.providers import (
     SupervisorHooks,
 )
 from host.providers.supervisor import Approve
+from host.rpc_events import RpcEvents
 from host.runtime import Limits, Runtime, RuntimeConfig
 from host.state import LatticeStore, provider_claims_record
 from host.tasks import TaskScope
@@ -90,7 +91,9 @@ async def assemble(bp: Blueprint, stack: contextlib.AsyncExitStack) -> RunningHo
     policy = await start_policy(cfg, conns.ctl, me, bp.labels)
     publisher = EventPublisher(conns.ctl, cfg.lattice, me.host_id)
     rpc = rpc_client(cfg, conns.rpc, me)
-    invocations = InvocationContext(conns.rpc, cfg.lattice, me.host_id, rpc, store.cache, policy)
+    rpc_events = RpcEvents(conns.rpc, cfg.lattice, me.host_id, cfg.rpc_events, cfg.rpc_events_interval_s)
+    tasks.spawn(rpc_events.run(), "invocation summaries")
+    invocations = InvocationContext(conns.rpc, cfg.lattice, me.host_id, rpc, store.cache, policy, rpc_events)
     actors = ActorManager(actor_context(cfg, runtime, store, invocations, me, publisher, tasks, artifacts))
     supervisor = provider_supervisor(cfg, conns.rpc, me, store, publisher, artifacts, policy)
     providers = await stack.enter_async_context(supervisor)

@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from host.errors import HostError
+from host.rpc_events import DEFAULT_INTERVAL_S as DEFAULT_RPC_EVENTS_INTERVAL_S
+from host.rpc_events import RpcEventMode
+from host.runtime.inline import DEFAULT_INLINE_CALL_US
 from lattice import keys, subjects
 from lattice import settings as shared
 from lattice.natsconn import DEFAULT_NATS_PORT, NatsOptions, NatsOptionsError, parse_nats_url
@@ -95,6 +98,13 @@ ENV_VARS: tuple[EnvVar, ...] = (
            "most instances one actor may have on this host"),
     EnvVar("WASMLATTICE_ACTOR_MAX_IN_FLIGHT", "actor_max_in_flight", parse_int, DEFAULT_ACTOR_MAX_IN_FLIGHT,
            "invocations one actor works on at once (more wait in a bounded queue)"),
+    EnvVar("WASMLATTICE_INLINE_CALL_US", "inline_call_us", parse_int, DEFAULT_INLINE_CALL_US,
+           "actor calls that stay this short (µs) run on the event loop instead of a worker thread; 0: never"),
+    EnvVar("WASMLATTICE_RPC_EVENTS", "rpc_events", RpcEventMode.parse, RpcEventMode.SUMMARY,
+           "invocation events on wasmbus.rpcevt.{lattice}: summary (counts per interval), each (OTP's, one per "
+           "invocation) or off"),
+    EnvVar("WASMLATTICE_RPC_EVENTS_INTERVAL_S", "rpc_events_interval_s", parse_float, DEFAULT_RPC_EVENTS_INTERVAL_S,
+           "seconds between invocation_counts events (summary mode)"),
     EnvVar("WASMLATTICE_ACTOR_ISSUERS", "actor_issuers", parse_csv, (),
            "comma-separated account keys (A…) allowed to sign actors; empty allows any"),
     EnvVar("WASMLATTICE_HEARTBEAT_INTERVAL_S", "heartbeat_interval_s", parse_float, DEFAULT_HEARTBEAT_INTERVAL_S,
@@ -165,6 +175,9 @@ class HostConfig:
     actor_deadline_ms: int = DEFAULT_ACTOR_DEADLINE_MS
     actor_max_instances: int = DEFAULT_ACTOR_MAX_INSTANCES
     actor_max_in_flight: int = DEFAULT_ACTOR_MAX_IN_FLIGHT
+    inline_call_us: int = DEFAULT_INLINE_CALL_US
+    rpc_events: RpcEventMode = RpcEventMode.SUMMARY
+    rpc_events_interval_s: float = DEFAULT_RPC_EVENTS_INTERVAL_S
     actor_issuers: tuple[str, ...] = ()
     heartbeat_interval_s: float = DEFAULT_HEARTBEAT_INTERVAL_S
     js_replicas: int = 1
@@ -182,6 +195,10 @@ class HostConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "state_dir", Path(self.state_dir).expanduser())
         object.__setattr__(self, "labels", dict(self.labels))
+        try:
+            object.__setattr__(self, "rpc_events", RpcEventMode.parse(str(self.rpc_events)))
+        except ValueError as exc:
+            raise ConfigError(f"rpc_events: {exc}") from None
         try:
             self._check()
         except SettingsError as exc:
@@ -204,12 +221,15 @@ class HostConfig:
             "actor_max_instances",
             "actor_max_in_flight",
             "heartbeat_interval_s",
+            "rpc_events_interval_s",
             "app_reconcile_interval_s",
             "js_replicas",
             "oci_max_bytes",
             "oci_timeout_s",
         ):
             shared.check_positive(self, name)
+        if self.inline_call_us < 0:
+            raise ConfigError("inline_call_us must be 0 (never inline) or more")
         for key in self.labels:
             if not key or not isinstance(self.labels[key], str):
                 raise ConfigError(f"label {key!r} needs a non-empty name and a string value")

@@ -1,7 +1,8 @@
 """Lattice events (docs/protocol.md §6): pure builders returning CloudEvents 1.0 dicts, and one :func:`publish`.
 
 Lifecycle events go to ``wasmbus.evt.{lattice}`` and ``wasmbus.evt.{lattice}.{name}``; invocation results to
-``wasmbus.rpcevt.{lattice}``. Publishing never raises: an event that cannot be sent is logged.
+``wasmbus.rpcevt.{lattice}``, one per invocation or summarised (:mod:`host.rpc_events`, ADR 0018). Publishing never
+raises: an event that cannot be sent is logged.
 """
 
 from __future__ import annotations
@@ -212,6 +213,26 @@ def invocation_result(
     name = "invocation_succeeded" if succeeded else "invocation_failed"
     data = {"source": source.to_wire(), "dest": dest.to_wire(), "operation": operation, "bytes": size}
     return cloud_event(name, host_id, data)
+
+
+def invocation_counts(host_id: str, interval_ms: int, counts: Sequence[Mapping[str, Any]]) -> Event:
+    """What this host served in the last interval: one row per source, destination and operation with how many
+    invocations succeeded and failed and their bytes (wasmlattice's summarised form of the two events above)."""
+    return cloud_event("invocation_counts", host_id, {"interval_ms": interval_ms, "counts": list(counts)})
+
+
+def invocation_count(
+    source: WasmCloudEntity, dest: WasmCloudEntity, operation: str, succeeded: int, failed: int, size: int
+) -> dict[str, Any]:
+    """One row of :func:`invocation_counts`."""
+    return {
+        "source": source.to_wire(),
+        "dest": dest.to_wire(),
+        "operation": operation,
+        "succeeded": succeeded,
+        "failed": failed,
+        "bytes": size,
+    }
 
 
 # --- publishing -------------------------------------------------------------------------------------------------------

@@ -47,7 +47,9 @@ class Host:
         self.config = config
         self.identity = Identity.from_config(config)
         self.labels = Labels.from_config(config)
-        self._runtime_config = runtime_config or RuntimeConfig(cache_dir=config.state_dir / WASM_CACHE_DIR)
+        self._runtime_config = runtime_config or RuntimeConfig(
+            cache_dir=config.state_dir / WASM_CACHE_DIR, inline_call_us=config.inline_call_us
+        )
         self._stack = contextlib.AsyncExitStack()
         self._stop_requested = asyncio.Event()
         self._running: RunningHost | None = None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from host import events
 from host.policy import PolicyClient
+from host.rpc_events import RpcEventMode, RpcEvents
 from host.state import LatticeCache
 from lattice.rpc import RpcClient
 from lattice.wire import WasmCloudEntity
@@ -14,7 +14,8 @@ from lattice.wire import WasmCloudEntity
 
 @dataclass(frozen=True)
 class InvocationContext:
-    """The RPC connection and client, the lattice state, the policy service (None: allow all) of one host."""
+    """The RPC connection and client, the lattice state, the policy service (None: allow all) of one host, and how
+    it reports invocations (``rpc_events``; by default one event per invocation, as OTP does)."""
 
     nc: Any
     lattice: str
@@ -22,12 +23,15 @@ class InvocationContext:
     rpc: RpcClient
     cache: LatticeCache
     policy: PolicyClient | None = None
+    rpc_events: RpcEvents | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.rpc_events is None:
+            object.__setattr__(self, "rpc_events", RpcEvents(self.nc, self.lattice, self.host_id, RpcEventMode.EACH))
 
     async def publish_result(
         self, ok: bool, origin: WasmCloudEntity, target: WasmCloudEntity, operation: str, size: int
     ) -> None:
-        """``invocation_succeeded`` or ``invocation_failed`` on ``wasmbus.rpcevt.{lattice}``; never raises."""
-        event = events.invocation_result(
-            self.host_id, succeeded=ok, source=origin, dest=target, operation=operation, size=size
-        )
-        await events.publish_rpc(self.nc, self.lattice, event)
+        """Report one invocation on ``wasmbus.rpcevt.{lattice}`` (as its own event or in a summary); never raises."""
+        assert self.rpc_events is not None
+        await self.rpc_events.result(ok, origin, target, operation, size)

@@ -1,6 +1,8 @@
 """The outbound router: serves an actor's ``__host_call`` (the runtime's :class:`HostCallHandler`).
 
-The runtime calls it on a worker thread. Built-ins run right there; everything else hops to the event loop with
+The runtime calls it on the thread of the guest call. Built-ins run right there, also on the event loop thread (they
+are its ``inline_namespaces``: a guest call inline on the loop may make them, see :mod:`host.runtime.inline`);
+everything else, which the runtime never hands over on the loop thread, hops to the event loop with
 ``asyncio.run_coroutine_threadsafe(...).result(timeout)``: resolve the target (:mod:`host.invocations.routing`),
 ask the policy service, send a signed Invocation through :class:`RpcClient`, publish the result event. Every
 failure reaches the guest as :class:`HostCallFailed` with a clean message.
@@ -50,6 +52,9 @@ class RouterContext:
 
 class HostCallRouter:
     """The host-call handler of one actor. ``caps`` is replaced on live update."""
+
+    inline_namespaces = builtins.NAMESPACES
+    """Served at once on any thread (the runtime's ``HostCallHandler`` contract)."""
 
     def __init__(self, ctx: RouterContext, actor_id: str, caps: Collection[str]) -> None:
         self._ctx = ctx

@@ -13,20 +13,22 @@ Usage::
 Public API:
 
 * :class:`Runtime` (``compile``, ``close``, ``fast_path``, ``cache_path``) built from a frozen
-  :class:`RuntimeConfig` (``cache_dir``, ``epoch_tick_ms``, ``fast_path``, ``worker_threads``).
+  :class:`RuntimeConfig` (``cache_dir``, ``epoch_tick_ms``, ``fast_path``, ``worker_threads``, ``inline_call_us``).
 * :class:`CompiledModule`: ``module_hash``, ``exports``, ``import_namespaces``, ``uses_wasi``,
   ``wasi_unstable``, ``init_exports``, ``cache_hit``.
 * :class:`ActorPool`: ``start``/constructor, ``invoke``, ``invoke_sync``, ``scale``, ``swap``,
-  ``close``/``close_sync``, ``in_flight``, ``size``, ``max_instances``, ``module``.
+  ``close``/``close_sync``, ``in_flight``, ``size``, ``max_instances``, ``module``, ``runs_inline``.
 * :class:`Limits` (``memory_bytes``, ``deadline_ms``, ``max_instances``) with ``DEFAULT_*`` constants.
-* :class:`HostCallHandler`: ``(binding, namespace, operation, payload) -> bytes``, called on the worker
-  thread of the guest call; raise :class:`HostCallFailed` to hand the guest an error message.
+* :class:`HostCallHandler`: ``(binding, namespace, operation, payload) -> bytes``, called on the thread of the
+  guest call; raise :class:`HostCallFailed` to hand the guest an error message. Its ``inline_namespaces`` (if any)
+  are the namespaces it serves without blocking, which a call inline on the event loop may use.
 * Errors: see :mod:`host.runtime.errors` (tree in its docstring).
 
 Choices worth knowing:
 
-* Guest calls run on each pool's own worker threads (at most one per instance slot; wasm releases the GIL), fed by
-  a queue and answering through one loop wake-up per batch; never on the event loop. The runtime's shared executor
+* Short guest calls run inline on the event loop, under an epoch budget and with only non-blocking host calls
+  (:mod:`host.runtime.inline`); the others on each pool's own worker threads (at most one per instance slot; wasm
+  releases the GIL), fed by a queue and answering through one loop wake-up per batch. The runtime's shared executor
   runs only start-up, swap and compile work.
 * Two wasmtime call paths give identical results: the fast low-level one (``wasmtime._ffi``, pinned to
   wasmtime 50.0.1) and the public-API one, used when ``RuntimeConfig.fast_path`` is False or the fast

@@ -5,9 +5,10 @@ call result). Each import is one small method. The methods know nothing about ho
 them: ``host.runtime.fastcall`` wraps them for the low-level or the public wasmtime API and passes
 an opaque ``caller`` token through to :class:`GuestMemory`.
 
-An import may raise :class:`MemoryFault` (the guest handed a pointer/length outside its memory); the
-wrapper records it and traps the guest. Nothing else escapes: host-call handler failures become the
-guest's host error, a failing log sink is logged and ignored.
+An import may raise :class:`MemoryFault` (the guest handed a pointer/length outside its memory) or, during a call
+run inline on the event loop, :class:`MovedOffLoop` (a host call the handler cannot serve there, see
+:mod:`host.runtime.inline`); the wrapper records it and traps the guest. Nothing else escapes: host-call handler
+failures become the guest's host error, a failing log sink is logged and ignored.
 """
 
 from __future__ import annotations
@@ -37,17 +38,30 @@ Log = Callable[[str], None]
 
 
 class HostCallHandler(Protocol):
-    """Serves a guest's ``__host_call``; runs synchronously on the worker thread of the guest call.
+    """Serves a guest's ``__host_call``; runs synchronously on the thread of the guest call.
 
     Returns the response bytes, or raises :class:`HostCallFailed` whose message becomes the guest's
     host error. Any other exception is logged and reported to the guest as an internal error.
+
+    A handler may have an ``inline_namespaces`` attribute: the namespaces whose calls it serves at once without
+    blocking, so also on the event loop thread (built-ins). A call inline on the loop that makes a host call outside
+    them moves to a worker thread before the handler sees it (:mod:`host.runtime.inline`).
     """
 
     def __call__(self, binding: str, namespace: str, operation: str, payload: bytes) -> bytes: ...
 
 
+def inline_namespaces(handler: HostCallHandler) -> frozenset[str]:
+    """The namespaces ``handler`` serves without blocking (none unless it says so)."""
+    return frozenset(getattr(handler, "inline_namespaces", ()))
+
+
 class MemoryFault(HostError):
     """A guest pointer/length pair lies outside the guest's memory (internal, never leaves the package)."""
+
+
+class MovedOffLoop(HostError):
+    """A call inline on the event loop must start again on a worker thread (internal, never leaves the package)."""
 
 
 class GuestMemory(Protocol):
@@ -62,14 +76,19 @@ class Abi:
     """Per-instance waPC state and the nine imports (pointers and lengths arrive as unsigned ints)."""
 
     __slots__ = (
+        "blocking",
         "fault",
         "guest_err",
         "guest_resp",
+        "held_lines",
         "host_calls",
         "host_err",
         "host_resp",
+        "inline",
+        "inline_namespaces",
         "log",
         "memory",
+        "moved",
         "operation",
         "payload",
         "wasi_unstable",
@@ -78,13 +97,14 @@ class Abi:
     def __init__(self, memory: GuestMemory, host_calls: HostCallHandler, log: Log) -> None:
         self.memory = memory
         self.host_calls = host_calls
+        self.inline_namespaces = inline_namespaces(host_calls)
         self.log = log
         self.wasi_unstable: WasiUnstableInstance | None = None
         """The instance's WASI snapshot 0 state, for modules importing ``wasi_unstable``."""
         self.begin(b"", b"")
 
-    def begin(self, operation: bytes, payload: bytes) -> None:
-        """Clear all per-call state and stage the next request."""
+    def begin(self, operation: bytes, payload: bytes, inline: bool = False) -> None:
+        """Clear all per-call state and stage the next request; ``inline``: the call runs on the event loop."""
         self.operation = operation
         self.payload = payload
         self.guest_resp: bytes | None = None
@@ -92,6 +112,18 @@ class Abi:
         self.host_resp = b""
         self.host_err = b""
         self.fault: str | None = None
+        self.inline = inline
+        self.blocking = False
+        """The call made a host call outside the handler's inline namespaces."""
+        self.moved = False
+        """The call, inline, has to start again on a worker thread (it made such a host call)."""
+        self.held_lines: list[str] | None = [] if inline else None
+        """Log lines of an inline call, written out only if the call is not moved (so never twice)."""
+
+    def write_held_lines(self) -> None:
+        lines, self.held_lines = self.held_lines, None
+        for line in lines or ():
+            emit(self.log, line)
 
     def guest_request(self, caller: object, op_ptr: int, msg_ptr: int) -> None:
         self.memory.write(caller, op_ptr, self.operation)
@@ -125,6 +157,11 @@ class Abi:
         except UnicodeDecodeError:
             self.host_err = b"host call rejected: binding, namespace and operation must be UTF-8"
             return 0
+        if namespace not in self.inline_namespaces:
+            self.blocking = True
+            if self.inline:
+                self.moved = True
+                raise MovedOffLoop(f"host call to {namespace!r} cannot be served on the event loop")
         return self._run_host_call(binding, namespace, operation, payload)
 
     def _run_host_call(self, binding: str, namespace: str, operation: str, payload: bytes) -> int:
@@ -157,7 +194,11 @@ class Abi:
         self.memory.write(caller, ptr, self.host_err)
 
     def console_log(self, caller: object, ptr: int, length: int) -> None:
-        emit(self.log, self.memory.read(caller, ptr, length).decode("utf-8", "replace"))
+        line = self.memory.read(caller, ptr, length).decode("utf-8", "replace")
+        if self.held_lines is not None:
+            self.held_lines.append(line)
+        else:
+            emit(self.log, line)
 
 
 def emit(log: Log, line: str) -> None:

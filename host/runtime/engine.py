@@ -27,6 +27,7 @@ from host.runtime.abi import define_imports
 from host.runtime.cache import ModuleCache
 from host.runtime.errors import ModuleInvalid, PoolClosed
 from host.runtime.fastcall import ActiveAbi, CallPath, select_path
+from host.runtime.inline import DEFAULT_INLINE_CALL_US, budget_ticks
 from host.runtime.module import CompiledModule, inspect_module
 from host.runtime.wasi_unstable import WasiUnstable
 
@@ -54,12 +55,16 @@ class RuntimeConfig:
     fast_path: bool = True
     """Use the low-level wasmtime call path when available (falls back to the public API if not)."""
     worker_threads: int = DEFAULT_WORKER_THREADS
+    inline_call_us: int = DEFAULT_INLINE_CALL_US
+    """Guest calls that stay this short run inline on the event loop (``host.runtime.inline``); 0: never."""
 
     def __post_init__(self) -> None:
         if self.epoch_tick_ms < 1:
             raise ValueError("epoch_tick_ms must be at least 1")
         if self.worker_threads < 1:
             raise ValueError("worker_threads must be at least 1")
+        if self.inline_call_us < 0:
+            raise ValueError("inline_call_us must not be negative")
 
 
 def engine_fingerprint() -> str:
@@ -96,6 +101,8 @@ class Runtime:
         for name, value in ENGINE_SETTINGS:
             setattr(wasm_config, name, value)
         self.engine = wasmtime.Engine(wasm_config)
+        self.inline_ticks = budget_ticks(self.config.inline_call_us, self.config.epoch_tick_ms)
+        """Epoch ticks a call inline on the event loop may run before it moves to a worker thread."""
         self.active = ActiveAbi()
         self.path: CallPath = select_path(self.config.fast_path, self.active)
         self.linker = wasmtime.Linker(self.engine)

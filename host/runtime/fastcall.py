@@ -34,7 +34,7 @@ from typing import Any, Protocol, cast
 import wasmtime
 from wasmtime import FuncType, Linker, Store, Trap, ValType, WasmtimeError
 
-from host.runtime.abi import Abi, GuestMemory, ImportSpec, MemoryFault
+from host.runtime.abi import Abi, GuestMemory, ImportSpec, MemoryFault, MovedOffLoop
 
 PINNED_WASMTIME = "50.0.1"
 """The wasmtime-py version whose private ``_ffi`` layout the fast path was written and tested against."""
@@ -55,8 +55,9 @@ _FFI_SYMBOLS = (
 
 logger = logging.getLogger("host.runtime")
 
-GuestCall = Callable[[int, int], int]
-"""Sets the deadline and calls ``__guest_call(op_len, msg_len)``; raises ``Trap``/``WasmtimeError``."""
+GuestCall = Callable[[int, int, int], int]
+"""``(op_len, msg_len, deadline_ticks)``: sets the epoch deadline and calls ``__guest_call(op_len, msg_len)``;
+raises ``Trap``/``WasmtimeError``."""
 
 
 class ActiveAbi(threading.local):
@@ -74,7 +75,7 @@ class CallPath(Protocol):
 
     def new_memory(self) -> GuestMemory: ...
 
-    def guest_call(self, store: Store, func: wasmtime.Func, deadline_ticks: int) -> GuestCall: ...
+    def guest_call(self, store: Store, func: wasmtime.Func) -> GuestCall: ...
 
 
 def fast_path_problem() -> str | None:
@@ -102,6 +103,8 @@ def select_path(fast: bool, active: ActiveAbi) -> CallPath:
 
 
 def _fault_text(spec: ImportSpec, exc: BaseException) -> str:
+    if isinstance(exc, MovedOffLoop):
+        return str(exc)
     if isinstance(exc, MemoryFault):
         return f"guest passed an out-of-bounds buffer to {spec.name}: {exc}"
     logger.error("waPC import %s failed", spec.name, exc_info=exc)
@@ -221,18 +224,17 @@ class FastPath:
     def new_memory(self) -> GuestMemory:
         return FastMemory()
 
-    def guest_call(self, store: Store, func: wasmtime.Func, deadline_ticks: int) -> GuestCall:
-        return FastGuestCall(store, func, deadline_ticks)
+    def guest_call(self, store: Store, func: wasmtime.Func) -> GuestCall:
+        return FastGuestCall(store, func)
 
 
 class FastGuestCall:
     """``__guest_call`` through ``wasmtime_func_call_unchecked`` (signature checked at compile)."""
 
-    __slots__ = ("_args", "_context", "_func", "_func_ref", "_ticks", "_trap", "_trap_ref")
+    __slots__ = ("_args", "_context", "_func", "_func_ref", "_trap", "_trap_ref")
 
-    def __init__(self, store: Store, func: wasmtime.Func, deadline_ticks: int) -> None:
+    def __init__(self, store: Store, func: wasmtime.Func) -> None:
         ffi = wasmtime._ffi
-        self._ticks = deadline_ticks
         self._context = store._context()
         self._func = func._func
         self._func_ref = ctypes.byref(self._func)
@@ -243,12 +245,12 @@ class FastGuestCall:
         self._trap = ctypes.POINTER(wasmtime._ffi.wasm_trap_t)()
         self._trap_ref = ctypes.byref(self._trap)
 
-    def __call__(self, op_len: int, msg_len: int) -> int:
+    def __call__(self, op_len: int, msg_len: int, deadline_ticks: int) -> int:
         ffi = wasmtime._ffi
         args = self._args
         args[0].i32 = op_len
         args[1].i32 = msg_len
-        ffi.wasmtime_context_set_epoch_deadline(self._context, self._ticks)
+        ffi.wasmtime_context_set_epoch_deadline(self._context, deadline_ticks)
         error = ffi.wasmtime_func_call_unchecked(self._context, self._func_ref, args, 2, self._trap_ref)
         if error:
             raise WasmtimeError._from_ptr(error)
@@ -321,8 +323,8 @@ class PublicPath:
     def new_memory(self) -> GuestMemory:
         return PublicMemory()
 
-    def guest_call(self, store: Store, func: wasmtime.Func, deadline_ticks: int) -> GuestCall:
-        def call(op_len: int, msg_len: int) -> int:
+    def guest_call(self, store: Store, func: wasmtime.Func) -> GuestCall:
+        def call(op_len: int, msg_len: int, deadline_ticks: int) -> int:
             store.set_epoch_deadline(deadline_ticks)
             return int(func(store, op_len, msg_len))
 

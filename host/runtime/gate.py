@@ -82,6 +82,16 @@ class Gate:
             self._waiters.append(waiter)
             return waiter
 
+    def try_acquire(self) -> bool:
+        """Take a slot if one is free and nobody waits for one; raise the close error if closed."""
+        with self._lock:
+            if self._closed is not None:
+                raise self._closed
+            if self._held < self._capacity and not self._waiters:
+                self._held += 1
+                return True
+            return False
+
     def acquire_sync(self) -> None:
         waiter = self._enqueue(None)
         if waiter is not None:

@@ -2,7 +2,9 @@
 
 This is the only module that runs guest code. Callers guarantee one thread at a time per instance
 (the pool checks instances out). Any trap, deadline or ABI fault marks the instance ``broken``; the
-pool then discards it, because a trapped guest's heap may be left mid-operation.
+pool then discards it, because a trapped guest's heap may be left mid-operation. A call run ``inline`` on the event
+loop that has to move to a worker thread (:mod:`host.runtime.inline`) raises :class:`MovedOffLoop` and breaks the
+instance the same way; the log lines it wrote are dropped.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import wasmtime
 
-from host.runtime.abi import Abi, HostCallHandler, Log
+from host.runtime.abi import Abi, HostCallHandler, Log, MovedOffLoop
 from host.runtime.errors import DeadlineExceeded, GuestError, GuestTrapped, InstantiationFailed, PoolClosed
 from host.runtime.limits import Limits
 from host.runtime.module import GUEST_CALL, CompiledModule
@@ -47,6 +49,7 @@ class Instance:
         self._runtime = runtime
         self._deadline_ms = limits.deadline_ms
         self._ticks = limits.deadline_ticks(runtime.config.epoch_tick_ms)
+        self._inline_ticks = min(self._ticks, runtime.inline_ticks)
         self._store = wasmtime.Store(runtime.engine)
         self._store.set_limits(memory_size=limits.memory_bytes)
         self._wasi = WasiOutput(log) if module.uses_wasi else None
@@ -60,7 +63,7 @@ class Instance:
         except BaseException:
             self.close()
             raise
-        self._guest_call = runtime.path.guest_call(self._store, exports[GUEST_CALL], self._ticks)
+        self._guest_call = runtime.path.guest_call(self._store, exports[GUEST_CALL])
 
     def _instantiate(self) -> dict[str, wasmtime.Func]:
         active = self._runtime.active
@@ -115,38 +118,64 @@ class Instance:
         self.abi.fault = None
         return True
 
-    def call(self, operation: str, payload: bytes) -> bytes:
-        """Run one guest call (docs/protocol.md §1.4). Raises GuestError, GuestTrapped or DeadlineExceeded."""
+    def call(self, operation: str, payload: bytes, inline: bool = False) -> bytes:
+        """Run one guest call (docs/protocol.md §1.4). Raises GuestError, GuestTrapped or DeadlineExceeded, and,
+        when ``inline`` (on the event loop, under the inline budget), MovedOffLoop."""
         if self._closed:
             raise PoolClosed("this instance has been closed")
         op = operation.encode("utf-8")
         if len(op) > MAX_ABI_LENGTH or len(payload) > MAX_ABI_LENGTH:
             raise ValueError("operation or payload too long for a 32-bit guest")
         abi = self.abi
-        abi.begin(op, bytes(payload))
+        abi.begin(op, bytes(payload), inline)
+        if inline and self._wasi is not None:
+            self._wasi.hold()
         active = self._runtime.active
         outer, active.abi = active.abi, abi
         try:
-            status = self._guest_call(len(op), len(payload))
+            try:
+                status = self._guest_call(len(op), len(payload), self._inline_ticks if inline else self._ticks)
+            finally:
+                active.abi = outer
         except Exception as exc:
             self.broken = True
-            raise self._trap_error(exc) from None
-        finally:
-            active.abi = outer
-            self._flush_output()
+            error = self._trap_error(exc, inline)
+            self._finish_output(inline, error)
+            raise error from None
         if abi.fault is not None:
             self.broken = True
-            raise GuestTrapped(abi.fault)
+            failure = MovedOffLoop(abi.fault) if abi.moved else GuestTrapped(abi.fault)
+            self._finish_output(inline, failure)
+            raise failure
+        self._finish_output(inline, None)
         if status == 1:
             return abi.guest_resp or b""
         raise GuestError(abi.guest_err.decode("utf-8", "replace") if abi.guest_err else NO_GUEST_ERROR)
 
-    def _trap_error(self, exc: Exception) -> GuestTrapped:
+    def _trap_error(self, exc: Exception, inline: bool) -> Exception:
+        if self.abi.moved:
+            return MovedOffLoop(self.abi.fault or "moved off the event loop")
         if self.abi.fault is not None:
             return GuestTrapped(self.abi.fault)
         if _interrupted(exc):
+            if inline and self._inline_ticks < self._ticks:
+                return MovedOffLoop("the call ran past its inline budget")
             return DeadlineExceeded(f"guest call exceeded its deadline of {self._deadline_ms} ms")
         return GuestTrapped(f"guest trapped: {self._explain(exc)}")
+
+    def _finish_output(self, inline: bool, error: Exception | None) -> None:
+        """Write out the call's log lines; an inline call's only if it did not move (its rerun writes them)."""
+        keep = not isinstance(error, MovedOffLoop)
+        if inline:
+            if keep:
+                self.abi.write_held_lines()
+            else:
+                self.abi.held_lines = None
+        if self._wasi is not None:
+            if inline:
+                self._wasi.release(write=keep)
+            else:
+                self._wasi.flush()
 
     def _explain(self, exc: Exception) -> str:
         if self.abi.fault is not None:

@@ -7,35 +7,35 @@ are made lazily, except the first, which the constructor makes so that a module 
 refused at once (:class:`InstantiationFailed`). A broken instance (trap, deadline, ABI fault) and an
 instance of a replaced module are dropped at check-in instead of being reused.
 
-Async calls are queued to the pool's own worker threads (:class:`_Workers`), which take the gate slot themselves;
-answers go back through a :class:`_Mailbox`: one ``call_soon_threadsafe`` for all answers that arrive before the
-loop drains them. Compared with taking the slot on the loop and handing each call to the runtime's executor, this
-saves a loop round trip per call when calls queue up, and a third of the CPU per call when they do not.
+``await invoke`` runs a short call inline on the event loop when the pool's :class:`~host.runtime.inline.InlinePolicy`
+allows it, a slot is free at once and an idle instance is ready: no thread hand-off at all. The inline call runs
+under an epoch budget and may make only host calls that cannot block; otherwise it is abandoned and runs again on a
+worker thread (:mod:`host.runtime.inline`, ADR 0017). Every other async call is queued to the
+pool's own worker threads (:mod:`host.runtime.workers`), which take the gate slot themselves; answers go back
+through a mailbox: one ``call_soon_threadsafe`` for all answers that arrive before the loop drains them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import functools
 import logging
-import queue
 import threading
-from collections.abc import Callable
+import time
 from typing import Required, TypedDict, Unpack
 
-from host.runtime.abi import HostCallHandler, Log
+from host.runtime.abi import HostCallHandler, Log, MovedOffLoop
 from host.runtime.engine import Runtime
-from host.runtime.errors import ModuleInvalid, PoolClosed
+from host.runtime.errors import DeadlineExceeded, ModuleInvalid, PoolClosed
 from host.runtime.gate import Gate
+from host.runtime.inline import InlinePolicy
 from host.runtime.instance import Instance
 from host.runtime.limits import Limits
 from host.runtime.module import CompiledModule
+from host.runtime.workers import Job, Mailbox, Workers
 
 GUEST_LOGGER = "host.runtime.guest"
 DEFAULT_POOL_NAME = "actor"
-
-_Job = tuple["_Mailbox", "asyncio.Future[bytes]", str, bytes]
 
 
 def default_log(name: str) -> Log:
@@ -80,8 +80,9 @@ class ActorPool:
         self._idle: list[Instance] = []
         self._live = 0
         self._closed = False
-        self._workers = _Workers(self.name, self._run_job)
-        self._mailbox: _Mailbox | None = None
+        self._workers = Workers(self.name, self._run_job)
+        self._mailbox: Mailbox | None = None
+        self._inline = InlinePolicy(runtime.config.inline_call_us)
         self._idle.append(self._instantiate(module))
 
     @classmethod
@@ -110,8 +111,13 @@ class ActorPool:
     def max_instances(self) -> int:
         return self._gate.capacity
 
+    @property
+    def runs_inline(self) -> bool:
+        """True while short calls of this pool may run inline on the event loop (:mod:`host.runtime.inline`)."""
+        return self._inline.allowed
+
     async def invoke(self, operation: str, payload: bytes) -> bytes:
-        """Run one guest call on a worker thread, waiting for a free instance first.
+        """Run one guest call, inline on the event loop or on a worker thread, waiting for a free instance first.
 
         Returns the guest's response; raises GuestError, GuestTrapped, DeadlineExceeded,
         InstantiationFailed (a replacement instance could not be made) or PoolClosed.
@@ -119,16 +125,56 @@ class ActorPool:
         """
         self._check_open()
         self._runtime.check_open()
+        instance = self._take_inline() if self._inline.allowed else None
+        if instance is not None:
+            try:
+                return self._run_inline(instance, operation, payload)
+            except MovedOffLoop:
+                pass  # abandoned before it had any effect: it runs again from the start on a worker
+        return await self._hand_off(operation, payload)
+
+    def _take_inline(self) -> Instance | None:
+        """A slot and an idle instance of the current module, both taken, or None (then a worker runs the call)."""
+        if not self._gate.try_acquire():
+            return None
+        with self._lock:
+            if self._idle and self._idle[-1].module is self._module:
+                return self._idle.pop()
+        self._gate.release()
+        return None
+
+    def _run_inline(self, instance: Instance, operation: str, payload: bytes) -> bytes:
+        """Run on the loop thread, then give back the instance (dropped if broken or moved) and the slot."""
+        started = time.perf_counter()
+        try:
+            result = instance.call(operation, payload, inline=True)
+        except MovedOffLoop:
+            self._inline.moved(instance.abi.blocking)
+            raise
+        except DeadlineExceeded:
+            self._inline.moved(False)
+            raise
+        except BaseException:
+            self._inline.after_inline(time.perf_counter() - started)
+            raise
+        else:
+            self._inline.after_inline(time.perf_counter() - started)
+            return result
+        finally:
+            self._checkin(instance)
+            self._gate.release()
+
+    async def _hand_off(self, operation: str, payload: bytes) -> bytes:
         loop = asyncio.get_running_loop()
         if self._mailbox is None or self._mailbox.loop is not loop:
-            self._mailbox = _Mailbox(loop)  # a pool normally serves one loop; calls in flight keep their own
+            self._mailbox = Mailbox(loop)  # a pool normally serves one loop; calls in flight keep their own
         future: asyncio.Future[bytes] = loop.create_future()
-        self._workers.submit((self._mailbox, future, operation, payload), self._gate.capacity)
+        self._workers.submit(Job(self._mailbox, future, operation, payload), self._gate.capacity)
         return await future
 
-    def _run_job(self, job: _Job) -> None:
+    def _run_job(self, job: Job) -> None:
         """A worker thread's part of :meth:`invoke`: take a slot, run, post the outcome to the caller's loop."""
-        mailbox, future, operation, payload = job
+        future = job.future
         if future.cancelled():  # withdrawn while queued
             return
         try:
@@ -138,11 +184,11 @@ class ActorPool:
                 if future.cancelled():
                     return
                 raise PoolClosed("the wasm runtime is closed")
-            result = self._run_in_slot(operation, payload)
+            result = self._run_in_slot(job.operation, job.payload)
         except BaseException as exc:  # the caller's exception, raised where it awaits
-            mailbox.post(future, None, exc)
+            job.mailbox.post(future, None, exc)
         else:
-            mailbox.post(future, result, None)
+            job.mailbox.post(future, result, None)
 
     def invoke_sync(self, operation: str, payload: bytes) -> bytes:
         """Like :meth:`invoke`, but runs on (and blocks) the calling thread. Not for the event loop."""
@@ -154,9 +200,11 @@ class ActorPool:
     def _run_in_slot(self, operation: str, payload: bytes) -> bytes:
         try:
             instance = self._checkout()
+            started = time.perf_counter()
             try:
                 return instance.call(operation, payload)
             finally:
+                self._inline.after_worker(time.perf_counter() - started, instance.abi.blocking)
                 self._checkin(instance)
         finally:
             self._gate.release()
@@ -224,6 +272,7 @@ class ActorPool:
                 self._module = new_module
                 stale, self._idle = self._idle, [fresh]
                 self._live -= len(stale)
+                self._inline = InlinePolicy(self._runtime.config.inline_call_us)  # new code: judged afresh
             _close_all(stale)
         finally:
             self._gate.release()
@@ -263,108 +312,6 @@ class ActorPool:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
-
-
-class _Workers:
-    """The threads that run one pool's async calls (see the module docstring).
-
-    Jobs wait in a ``SimpleQueue``; a thread takes one, waits for a gate slot and runs it, so a thread goes from one
-    call to the next without a round trip through the event loop. There are as many threads as unfinished jobs, up
-    to the gate's capacity: a job never waits for a thread while a slot is free.
-    """
-
-    def __init__(self, name: str, run: Callable[[_Job], None]) -> None:
-        self._name = name
-        self._run = run
-        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._threads: list[threading.Thread] = []
-        self._unfinished = 0
-        self._stopped = False
-        self._lock = threading.Lock()
-
-    def submit(self, job: _Job, capacity: int) -> None:
-        with self._lock:
-            if self._stopped:
-                raise PoolClosed(f"actor pool {self._name!r} is closed")
-            while len(self._threads) < min(self._unfinished + 1, capacity):
-                self._start()
-            self._unfinished += 1
-        self._jobs.put(job)
-
-    def grow(self, capacity: int) -> None:
-        """Start threads for queued jobs that a larger capacity lets run now."""
-        with self._lock:
-            while len(self._threads) < min(self._unfinished, capacity):
-                self._start()
-
-    def _start(self) -> None:
-        name = f"wasm-worker-{self._name[:12]}-{len(self._threads)}"
-        thread = threading.Thread(target=self._serve, name=name, daemon=True)
-        thread.start()
-        self._threads.append(thread)
-
-    def fail_queued(self, error: BaseException) -> None:
-        """Answer every job not yet taken by a thread with ``error``."""
-        while True:
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                return
-            if job is not None:
-                mailbox, future, _, _ = job
-                mailbox.post(future, None, error)
-                self._finished()
-
-    def stop(self) -> None:
-        """Refuse new jobs and let every thread end (they are idle once the pool is closed)."""
-        with self._lock:
-            self._stopped = True
-            threads, self._threads = self._threads, []
-        for _ in threads:
-            self._jobs.put(None)
-
-    def _serve(self) -> None:
-        jobs, run = self._jobs, self._run
-        while (job := jobs.get()) is not None:
-            try:
-                run(job)
-            finally:
-                self._finished()
-
-    def _finished(self) -> None:
-        with self._lock:
-            self._unfinished -= 1
-
-
-class _Mailbox:
-    """Answers for one event loop: workers append, one scheduled drain settles all that arrived (one wake-up)."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
-        self._answers: collections.deque[tuple[asyncio.Future[bytes], bytes | None, BaseException | None]]
-        self._answers = collections.deque()
-        self._scheduled = False
-
-    def post(self, future: asyncio.Future[bytes], result: bytes | None, error: BaseException | None) -> None:
-        self._answers.append((future, result, error))
-        if not self._scheduled:
-            self._scheduled = True
-            try:
-                self.loop.call_soon_threadsafe(self._drain)
-            except RuntimeError:  # the loop is closed: nobody waits for these answers
-                self._answers.clear()
-
-    def _drain(self) -> None:
-        self._scheduled = False  # before popping: an answer posted from now on schedules its own drain
-        answers = self._answers
-        while answers:
-            future, result, error = answers.popleft()
-            if future.done():  # cancelled while it ran
-                continue
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(result or b"")
 
 
 def _close_all(instances: list[Instance]) -> None:

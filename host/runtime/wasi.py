@@ -5,7 +5,8 @@ files) and no sockets; clocks and random numbers work. wasmtime implements previ
 (``wasi_unstable``) is bound to that same implementation by :mod:`host.runtime.wasi_unstable`.
 Output arrives in arbitrary chunks (and possibly on a wasmtime-owned thread), so it is cut into lines
 here; a partial line is flushed at the end of every guest call and any line longer than
-:data:`MAX_LINE_BYTES` is cut.
+:data:`MAX_LINE_BYTES` is cut. During a call inline on the event loop the lines are held, and written out only if
+the call is not moved to a worker thread (:mod:`host.runtime.inline`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class LineSink:
         self._prefix = prefix
         self._pending = bytearray()
         self._lock = threading.Lock()
+        self.held: list[str] | None = None
 
     def write(self, data: bytes) -> int:
         with self._lock:
@@ -45,9 +47,25 @@ class LineSink:
         if lines[0]:
             self._emit(lines)
 
+    def discard(self) -> None:
+        """Forget the partial line."""
+        with self._lock:
+            self._pending = bytearray()
+
     def _emit(self, lines: list[bytearray]) -> None:
         for line in lines:
-            emit(self._log, self._prefix + line.decode("utf-8", "replace").rstrip("\r"))
+            text = self._prefix + line.decode("utf-8", "replace").rstrip("\r")
+            if self.held is not None:
+                self.held.append(text)
+            else:
+                emit(self._log, text)
+
+    def release(self, write: bool) -> None:
+        """Stop holding lines; write the held ones out, or drop them."""
+        held, self.held = self.held, None
+        if write:
+            for text in held or ():
+                emit(self._log, text)
 
 
 class WasiOutput:
@@ -67,3 +85,16 @@ class WasiOutput:
     def flush(self) -> None:
         self.stdout.flush()
         self.stderr.flush()
+
+    def hold(self) -> None:
+        """Hold lines from now on (an inline call) until :meth:`release`."""
+        self.stdout.held, self.stderr.held = [], []
+
+    def release(self, write: bool) -> None:
+        """Write out (after flushing the partial lines) or drop what was held since :meth:`hold`."""
+        for sink in (self.stdout, self.stderr):
+            if write:
+                sink.flush()
+            else:
+                sink.discard()
+            sink.release(write)

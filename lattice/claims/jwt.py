@@ -1,10 +1,10 @@
 """wascap JWTs (docs/protocol.md §2.1): ``{"typ":"jwt","alg":"Ed25519"}``, Ed25519 over ``header.claims`` by ``iss``.
 
-The compact serialisation is written and read here directly (base64url without padding, Ed25519 from
-``cryptography``): every invocation is signed once and verified once, and PyJWT's JWS layer doubled the cost of a
-verification (docs/adr/0002-claims-and-signing.md). The tests verify our tokens with PyJWT, with an ``Ed25519``
-algorithm registered, as an independent check. Structure, header and claims are checked before the signature, so
-every failure has its own exception.
+The compact serialisation is written and read here directly (base64url without padding, Ed25519 from PyNaCl through
+:mod:`lattice.keys`): every invocation is signed once and verified once, and PyJWT's JWS layer doubled the cost of a
+verification (docs/adr/0002-claims-and-signing.md, docs/adr/0018-lean-lattice-path.md). The tests verify our tokens
+with PyJWT (``cryptography`` underneath), with an ``Ed25519`` algorithm registered, as an independent check.
+Structure, header and claims are checked before the signature, so every failure has its own exception.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+import msgspec
 
 from lattice import keys
 from lattice.claims.errors import (
@@ -40,6 +40,9 @@ NUID_ALPHABET = string.ascii_letters + string.digits
 NUID_LENGTH = 22
 
 HEADER_SEGMENT = base64.urlsafe_b64encode(json.dumps(HEADER, separators=(",", ":")).encode()).rstrip(b"=").decode()
+
+_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_decode_json = msgspec.json.Decoder().decode  # UTF-8 JSON to Python values, as json.loads, at a third of its cost
 
 _NUID_ACCEPT = 256 - 256 % len(NUID_ALPHABET)  # bytes below 248 map onto the alphabet without modulo bias
 _NUID_TABLE = bytes(ord(NUID_ALPHABET[b % len(NUID_ALPHABET)]) for b in range(256))
@@ -63,18 +66,20 @@ def _b64encode(data: bytes) -> str:
 
 
 def _b64decode(segment: str, what: str) -> bytes:
+    """Strict base64url without padding: any character outside the alphabet is refused (not skipped)."""
     if "=" in segment or "+" in segment or "/" in segment:
         raise TokenMalformed(f"token {what} is not base64url without padding")
     try:
-        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError) as exc:
+        data = segment.encode("ascii").translate(_URLSAFE_TO_STANDARD)
+        return binascii.a2b_base64(data + b"=" * (-len(data) % 4), strict_mode=True)
+    except (binascii.Error, UnicodeEncodeError) as exc:
         raise TokenMalformed(f"token {what} is not base64url") from exc
 
 
 def _json(segment: str, what: str) -> Any:
     try:
-        return json.loads(_b64decode(segment, what))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return _decode_json(_b64decode(segment, what))
+    except (UnicodeDecodeError, msgspec.DecodeError) as exc:
         raise TokenMalformed(f"token {what} is not JSON") from exc
 
 
@@ -123,8 +128,8 @@ def verify_signature(raw: RawToken) -> None:
     if len(signature) != SIGNATURE_LENGTH:
         raise SignatureInvalid(f"token signature has {len(signature)} bytes, an Ed25519 signature has 64")
     try:
-        verifier.verify(signature, raw.signing_input)
-    except InvalidSignature as exc:
+        keys.verify_with(verifier, raw.signing_input, signature)
+    except keys.BadSignatureError as exc:
         raise SignatureInvalid(f"token signature does not verify with issuer {issuer}") from exc
 
 

@@ -111,6 +111,10 @@ def accepted(message: str, as_json: bool, details: Mapping[str, Any], events: Se
         print(message)
 
 
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 def event_line(event: LatticeEvent) -> str:
     """One readable line per event: time, name, source host, and the data fields that say what happened."""
     keys = (
@@ -121,9 +125,17 @@ def event_line(event: LatticeEvent) -> str:
         "actor_id",
         "provider_id",
         "count",
+        "operation",
         "error",
         "reason",
     )
     shown = " ".join(f"{k}={event.data[k]}" for k in keys if event.data.get(k) not in (None, ""))
+    if isinstance(dest := event.data.get("dest"), dict) and dest.get("public_key"):
+        shown = f"dest={dest['public_key']} {shown}"
+    if isinstance(counts := event.data.get("counts"), list):
+        rows = [r for r in counts if isinstance(r, dict)]
+        failed = sum(_count(r.get("failed")) for r in rows)
+        calls = sum(_count(r.get("succeeded")) for r in rows) + failed
+        shown = f"{calls} invocations ({failed} failed) in {len(rows)} rows {shown}"
     source = event.source[:12] + "…" if len(event.source) > 12 else event.source
     return f"{event.time or '-'}  {event.name:<22} {source:<13} {shown}".rstrip()

@@ -1,4 +1,5 @@
-"""``lattice events``: tail a lattice's lifecycle events (``wasmbus.evt.{lattice}``)."""
+"""``lattice events``: tail a lattice's lifecycle events (``wasmbus.evt.{lattice}``), with ``--rpc`` also its
+invocation events (``wasmbus.rpcevt.{lattice}``)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="TYPE",
         help="only events of this type, e.g. actor_started (repeat; the com.wasmcloud.lattice. prefix is optional)",
     )
+    parser.add_argument(
+        "--rpc",
+        action="store_true",
+        help="also invocation events (invocation_counts, or invocation_succeeded/failed when hosts publish each)",
+    )
     parser.add_argument("--count", type=int, help="stop after this many events")
     parser.add_argument("--for", dest="duration", type=positive_float, metavar="SECONDS", help="stop after SECONDS")
     parser.set_defaults(func=with_client(cmd_events))
@@ -46,7 +52,7 @@ async def cmd_events(ctl: ControlClient, args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     deadline = None if args.duration is None else loop.time() + args.duration
     seen = 0
-    async with ctl.watch_events() as events:
+    async with ctl.watch_events(rpc=args.rpc) as events:
         output.progress(f"listening for events on lattice {ctl.lattice!r} at {ctl.url} (Ctrl-C to stop)")
         while args.count is None or seen < args.count:
             left = None if deadline is None else deadline - loop.time()

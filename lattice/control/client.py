@@ -139,9 +139,10 @@ class ControlClient:
         found = getattr(self._nc, "connected_url", None)
         return f"{found.scheme}://{found.hostname}:{found.port}" if found is not None else "(unknown NATS)"
 
-    def watch_events(self) -> EventWatcher:
-        """A watcher on this lattice's events; enter it *before* sending the command you wait on."""
-        return EventWatcher(self.nc, self.lattice)
+    def watch_events(self, *, rpc: bool = False) -> EventWatcher:
+        """A watcher on this lattice's events (``rpc``: invocation events too); enter it *before* sending the command
+        you wait on."""
+        return EventWatcher(self.nc, self.lattice, rpc=rpc)
 
     def no_hosts(self) -> NoHostsError:
         return NoHostsError(f"no host answered on lattice {self.lattice!r} at {self.url}: start one with `lattice up`")

@@ -7,7 +7,7 @@ Subscribe *before* sending the command that causes an event, then wait with a ti
         started = await events.wait_for(matching("actor_started", "actors_started", image_ref=ref), timeout_s=30)
 
 Only ``wasmbus.evt.{lattice}`` is watched (the Rust host's per-name copies on ``wasmbus.evt.{lattice}.{name}``
-would be duplicates).
+would be duplicates); with ``rpc=True`` also the invocation events on ``wasmbus.rpcevt.{lattice}``.
 """
 
 from __future__ import annotations
@@ -102,12 +102,41 @@ def matching(*names: str, **data: Any) -> EventPredicate:
     return check
 
 
-class EventWatcher:
-    """A subscription to a lattice's lifecycle events; open it before sending the command you wait on."""
+class _Merged:
+    """Two subscriptions read as one (``next_msg`` like nats-py's), for lifecycle and invocation events together."""
 
-    def __init__(self, nc: Any, lattice: str) -> None:
+    def __init__(self, nc: Any) -> None:
+        self._nc = nc
+        self._subs: list[Any] = []
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def add(self, subject: str) -> None:
+        async def put(msg: Any) -> None:
+            self._queue.put_nowait(msg)
+
+        self._subs.append(await self._nc.subscribe(subject, cb=put))
+
+    async def next_msg(self, timeout: float | None) -> Any:  # noqa: ASYNC109 (nats-py's signature)
+        try:
+            return await asyncio.wait_for(self._queue.get(), timeout)
+        except TimeoutError:
+            if self._nc.is_closed:
+                raise ConnectionClosedError from None
+            raise NatsTimeoutError from None
+
+    async def unsubscribe(self) -> None:
+        for sub in self._subs:
+            await sub.unsubscribe()
+
+
+class EventWatcher:
+    """A subscription to a lattice's lifecycle events (and its invocation events, with ``rpc``); open it before
+    sending the command you wait on."""
+
+    def __init__(self, nc: Any, lattice: str, *, rpc: bool = False) -> None:
         self._nc = nc
         self.lattice = lattice
+        self.rpc = rpc
         self._sub: Any = None
 
     async def __aenter__(self) -> Self:
@@ -121,7 +150,12 @@ class EventWatcher:
 
     async def start(self) -> None:
         if self._sub is None:
-            self._sub = await self._nc.subscribe(subjects.events(self.lattice))
+            if self.rpc:
+                self._sub = _Merged(self._nc)
+                for subject in (subjects.events(self.lattice), subjects.rpc_events(self.lattice)):
+                    await self._sub.add(subject)
+            else:
+                self._sub = await self._nc.subscribe(subjects.events(self.lattice))
             await flush_all(self._nc)  # the server has the subscription before any command goes out
 
     async def stop(self) -> None:

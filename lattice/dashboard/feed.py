@@ -2,7 +2,8 @@
 
 One subscription to ``wasmbus.evt.{lattice}`` feeds every open page through bounded queues (a page that does not
 keep up loses events, never the dashboard's memory); the last :data:`BACKLOG` events greet a new page. Invocation
-events on ``wasmbus.rpcevt.{lattice}`` are counted per target and operation over a sliding minute.
+events on ``wasmbus.rpcevt.{lattice}`` — a host's ``invocation_counts`` summaries (the default) or OTP's event per
+invocation — are counted per target and operation over a sliding minute.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ QUEUE_DEPTH = 256
 RATE_WINDOW_S = 60.0
 MAX_RATE_KEYS = 500
 MAX_FIELD_CHARS = 200
+MAX_SUMMARY_ROWS = 1000
+"""Rows of one ``invocation_counts`` event that are counted (a host sends at most 500)."""
 
 log = logging.getLogger(__name__)
 
@@ -69,13 +72,22 @@ class EventFeed:
             queue.put_nowait(event)
 
     async def _on_rpc(self, msg: Any) -> None:
+        """OTP's ``invocation_succeeded``/``invocation_failed``, or a host's ``invocation_counts`` summary."""
         try:
             event = json.loads(msg.data)
-            ok = str(event["type"]).endswith("invocation_succeeded")
-            data = event["data"]
-            key = (str(data["dest"]["public_key"])[:MAX_FIELD_CHARS], str(data["operation"])[:MAX_FIELD_CHARS])
-        except (ValueError, TypeError, KeyError):
+            kind, data = str(event["type"]), event["data"]
+            if kind.endswith("invocation_counts"):
+                rows = [(r, int(r["succeeded"]), int(r["failed"])) for r in data["counts"][:MAX_SUMMARY_ROWS]]
+            else:
+                ok = kind.endswith("invocation_succeeded")
+                rows = [(data, int(ok), int(not ok))]
+            keyed = [(_rate_key(row), ok_n, failed_n) for row, ok_n, failed_n in rows]
+        except (ValueError, TypeError, KeyError, AttributeError):
             return
+        for key, ok_n, failed_n in keyed:
+            self._count(key, ok_n, failed_n)
+
+    def _count(self, key: tuple[str, str], ok: int, failed: int) -> None:
         calls = self._calls.get(key)
         if calls is None:
             if len(self._calls) >= MAX_RATE_KEYS:
@@ -84,7 +96,8 @@ class EventFeed:
         second = int(time.monotonic())
         if not calls or calls[-1][0] != second:
             calls.append([second, 0, 0])
-        calls[-1][1 if ok else 2] += 1
+        calls[-1][1] += max(ok, 0)
+        calls[-1][2] += max(failed, 0)
 
     def rates(self) -> list[dict[str, Any]]:
         """Calls per minute over the last minute, by target and operation (busiest first)."""
@@ -99,3 +112,7 @@ class EventFeed:
             ok, failed = sum(c[1] for c in calls), sum(c[2] for c in calls)
             out.append({"target": target, "operation": operation, "per_minute": ok + failed, "failed": failed})
         return sorted(out, key=lambda r: (-r["per_minute"], r["target"], r["operation"]))
+
+
+def _rate_key(row: Any) -> tuple[str, str]:
+    return str(row["dest"]["public_key"])[:MAX_FIELD_CHARS], str(row["operation"])[:MAX_FIELD_CHARS]

@@ -174,6 +174,27 @@ def test_events_tail_sees_an_actor_start(lattice: LatticeUnderTest) -> None:
     lattice.cli("ctl", "stop", "actor", lattice.host_id, actor_id, "--wait", WAIT_S)
 
 
+def test_events_rpc_shows_what_a_host_served(lattice: LatticeUnderTest) -> None:
+    ref, actor_id = actor("ponger")
+    lattice.cli("ctl", "start", "actor", ref, "--host", lattice.host_id, "--wait", WAIT_S)
+    argv = [str(LATTICE_BIN), "events", "--rpc", "--filter", "invocation_counts", "--count", "1", "--for", WAIT_S]
+    tail = subprocess.Popen([*argv, "--json", *lattice.flags()], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert tail.stderr is not None
+        assert b"listening for events" in tail.stderr.readline()
+        for _ in range(3):
+            lattice.cli("call", actor_id, "Pingpong.Ping", "--cluster-seed", lattice.cluster.seed)
+        out, _ = tail.communicate(timeout=CLI_TIMEOUT_S)
+    finally:
+        stop_process(tail)
+    event = json.loads(out)
+    assert (event["type"], event["source"]) == ("com.wasmcloud.lattice.invocation_counts", lattice.host_id)
+    [row] = [r for r in event["data"]["counts"] if r["dest"]["public_key"] == actor_id]
+    assert (row["operation"], row["failed"]) == ("Pingpong.Ping", 0)
+    assert 1 <= row["succeeded"] <= 3  # the calls may straddle two summaries
+    lattice.cli("ctl", "stop", "actor", lattice.host_id, actor_id, "--wait", WAIT_S)
+
+
 # --- providers --------------------------------------------------------------------------------------------------------
 
 

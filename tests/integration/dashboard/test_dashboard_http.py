@@ -123,3 +123,33 @@ async def test_rates_are_counted_from_rpc_events(
         assert rates == [{"target": "Mx", "operation": "Op.Do", "per_minute": 3, "failed": 1}]
     finally:
         await dashboard.stop()
+
+
+async def test_rates_are_counted_from_invocation_summaries(
+    ctl: ControlClient, nc: Any, lattice_prefix: str, http: aiohttp.ClientSession
+) -> None:
+    dashboard = await started(Dashboard(ctl, ListenAddress("127.0.0.1", 0)))
+    try:
+        rows = [
+            {"dest": {"public_key": "Mx"}, "operation": "Op.Do", "succeeded": 4, "failed": 1},
+            {"dest": {"public_key": "My"}, "operation": "Op.Go", "succeeded": 2, "failed": 0},
+        ]
+        kind = subjects.event_type("invocation_counts")
+        hostile = {"type": kind, "data": {"counts": [{"dest": "not an entity", "operation": "Op.Bad"}]}}
+        await nc.publish(subjects.rpc_events(lattice_prefix), json.dumps(hostile).encode())
+        event = {"type": kind, "data": {"interval_ms": 1000, "counts": rows}}
+        await nc.publish(subjects.rpc_events(lattice_prefix), json.dumps(event).encode())
+        await nc.flush()
+
+        async def counted() -> list[dict[str, Any]] | None:  # the dashboard's subscription may lag a moment
+            async with http.get(dashboard.site.url + "/api/rates") as resp:
+                found: list[dict[str, Any]] = (await resp.json())["rates"]
+            return found if len(found) >= 2 else None
+
+        rates = await wait_until(counted, what="two summary rows counted")
+        assert rates == [
+            {"target": "Mx", "operation": "Op.Do", "per_minute": 5, "failed": 1},
+            {"target": "My", "operation": "Op.Go", "per_minute": 2, "failed": 0},
+        ]
+    finally:
+        await dashboard.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lattice import keys, subjects
@@ -44,6 +44,13 @@ class EventLog:
     def named(self, name: str, **data: Any) -> list[dict[str, Any]]:
         kind = subjects.event_type(name)
         return [e for e in self.events if e["type"] == kind and _matches(e["data"], data)]
+
+    async def wait_until(
+        self, check: Callable[[list[dict[str, Any]]], bool], timeout_s: float = EVENT_TIMEOUT_S
+    ) -> None:
+        """Wait until ``check`` accepts the events seen so far; fails after the timeout."""
+        async with asyncio.timeout(timeout_s), self._changed:
+            await self._changed.wait_for(lambda: check(self.events))
 
     async def wait_for(
         self, name: str, times: int = 1, timeout_s: float = EVENT_TIMEOUT_S, **data: Any

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from host.config import HostConfig
 from host.control.target import CommandRejected
 from host.host import Host
+from host.rpc_events import RpcEventMode
 from lattice import keys, subjects
 from lattice.control.client import ControlClient
 from lattice.rpc import RpcTimeout
@@ -125,8 +127,6 @@ async def test_scale_up_and_down(nc: Any, host_config: HostConfig, account: keys
 
 
 async def test_file_loading_must_be_allowed(host_config: HostConfig, account: keys.KeyPair, tmp_path: Path) -> None:
-    from dataclasses import replace
-
     ref = write_module(tmp_path, signed_guest(account)[0])
     async with Host(replace(host_config, allow_file_load=False)) as host:
         with pytest.raises(CommandRejected, match="disabled"):
@@ -150,9 +150,38 @@ async def test_two_hosts_share_the_load(
             rpc = caller(nc, lattice, cluster_key)
             answers = await asyncio.gather(*(invoke(rpc, claims.subject, "Echo.Echo", b"%d" % i) for i in range(60)))
             assert [a.msg for a in answers] == [b"%d" % i for i in range(60)]
-            await results.wait_for("invocation_succeeded", times=60)
-        served = {e["source"] for e in results.named("invocation_succeeded")}
-        assert served == {one.host_id, two.host_id}
+            await results.wait_until(lambda events: sum(served_by(events).values()) >= 60)
+        served = served_by(results.events)
+        assert set(served) == {one.host_id, two.host_id}
+        assert sum(served.values()) == 60
+
+
+async def test_a_host_can_report_every_invocation_as_otp_does(
+    nc: Any, host_config: HostConfig, account: keys.KeyPair, cluster_key: keys.KeyPair, tmp_path: Path
+) -> None:
+    wasm, claims = signed_guest(account)
+    lattice = host_config.lattice
+    async with Host(replace(host_config, rpc_events=RpcEventMode.EACH)) as host, EventLog(nc, lattice) as log:
+        await host.commands.launch_actor(write_module(tmp_path, wasm), 1, {})
+        await log.wait_for("actors_started")
+        async with EventLog(nc, lattice, subjects.rpc_events(lattice)) as results:
+            rpc = caller(nc, lattice, cluster_key)
+            assert (await invoke(rpc, claims.subject, "Echo.Echo", b"hi")).msg == b"hi"
+            assert (await invoke(rpc, claims.subject, "Echo.Fail", b"no")).error == "no"
+            [ok] = await results.wait_for("invocation_succeeded")
+            [failed] = await results.wait_for("invocation_failed")
+        assert (ok["source"], ok["data"]["operation"], ok["data"]["bytes"]) == (host.host_id, "Echo.Echo", 2)
+        assert (failed["data"]["dest"]["public_key"], failed["data"]["operation"]) == (claims.subject, "Echo.Fail")
+        assert not results.named("invocation_counts")
+
+
+def served_by(events: list[dict[str, Any]]) -> dict[str, int]:
+    """Invocations each host reported as succeeded in its ``invocation_counts`` summaries."""
+    out: dict[str, int] = {}
+    for event in events:
+        if event["type"] == subjects.event_type("invocation_counts"):
+            out[event["source"]] = out.get(event["source"], 0) + sum(r["succeeded"] for r in event["data"]["counts"])
+    return out
 
 
 async def test_scale_from_nothing_checks_the_named_actor(

@@ -55,8 +55,8 @@ def parrot_par(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, str]:
     (src / "parrot_provider" / "__main__.py").write_text(PROVIDER_SOURCE, encoding="utf-8")
     payload = pack_python("parrot_provider", path=[str(src)])
     shutil.rmtree(src)
-    assert payload.target == python_target(True)  # msgpack and cryptography bring native code
-    assert {"parrot_provider", "lattice", "nats", "msgpack", "cryptography"} <= set(payload.packages)
+    assert payload.target == python_target(True)  # msgpack and nacl (PyNaCl) bring native code
+    assert {"parrot_provider", "lattice", "nats", "msgpack", "nacl"} <= set(payload.packages)
     assert "host" not in payload.packages
     assert "wasmtime" not in payload.packages
     issuer = keys.KeyPair.create(keys.KeyType.ACCOUNT)

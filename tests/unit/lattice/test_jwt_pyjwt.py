@@ -1,4 +1,8 @@
-"""Our hand-written JWS matches PyJWT's: tokens we sign verify under PyJWT (Ed25519 registered), and vice versa."""
+"""Our hand-written JWS matches PyJWT's: tokens we sign verify under PyJWT (Ed25519 registered), and vice versa.
+
+PyJWT works on ``cryptography``'s keys (OpenSSL), made here from the raw key bytes: an implementation of Ed25519
+independent of the one we sign and verify with (PyNaCl).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import json
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from jwt.algorithms import OKPAlgorithm
 
 from lattice import keys
@@ -28,7 +33,8 @@ def _claims(issuer: keys.KeyPair) -> Claims[ActorMetadata]:
 def test_our_token_verifies_with_pyjwt(pyjws: jwt.PyJWS) -> None:
     account = keys.KeyPair.create(keys.KeyType.ACCOUNT)
     token = our_jwt.encode(_claims(account), account)
-    decoded = pyjws.decode_complete(token, keys.public_key_object(account.public_key), algorithms=["Ed25519"])
+    openssl_key = Ed25519PublicKey.from_public_bytes(keys.decode_public(account.public_key)[1])
+    decoded = pyjws.decode_complete(token, openssl_key, algorithms=["Ed25519"])
     assert decoded["header"] == {"typ": "jwt", "alg": "Ed25519"}
     assert json.loads(decoded["payload"])["wascap"]["caps"] == ["a:b"]
 
@@ -36,9 +42,8 @@ def test_our_token_verifies_with_pyjwt(pyjws: jwt.PyJWS) -> None:
 def test_pyjwt_token_verifies_with_ours(pyjws: jwt.PyJWS) -> None:
     account = keys.KeyPair.create(keys.KeyType.ACCOUNT)
     payload = json.dumps(_claims(account).to_json()).encode()
-    token = pyjws.encode(
-        payload, account.private_key(), algorithm="Ed25519", headers={"typ": "jwt"}, sort_headers=False
-    )
+    openssl_key = Ed25519PrivateKey.from_private_bytes(keys.decode_seed(account.seed)[1])
+    token = pyjws.encode(payload, openssl_key, algorithm="Ed25519", headers={"typ": "jwt"}, sort_headers=False)
     assert our_jwt.decode(token, ActorMetadata).metadata.caps == ("a:b",)
 
 

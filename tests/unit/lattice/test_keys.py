@@ -6,6 +6,7 @@ import base64
 import contextlib
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import given
@@ -233,6 +234,32 @@ def test_sign_and_verify(kind: KeyType, data: bytes) -> None:
     Ed25519PrivateKey.from_private_bytes(keys.decode_seed(pair.seed)[1]).public_key().verify(signature, data)
     with pytest.raises(keys.BadSignatureError):
         pair.verify(data + b"x", signature)
+
+
+@given(seed=st.binary(min_size=32, max_size=32), data=st.binary(max_size=512))
+def test_signatures_are_byte_identical_to_openssls(seed: bytes, data: bytes) -> None:
+    """Signing moved from cryptography (OpenSSL) to PyNaCl (libsodium): Ed25519 is deterministic, so the bytes on the
+    wire are the same, and each library verifies the other's signatures."""
+    pair = KeyPair.from_raw_seed(KeyType.CLUSTER, seed)
+    openssl = Ed25519PrivateKey.from_private_bytes(seed)
+    assert pair.public_key == keys.encode_public(KeyType.CLUSTER, openssl.public_key().public_bytes_raw())
+    assert pair.sign(data) == openssl.sign(data)
+    keys.verify(pair.public_key, data, openssl.sign(data))
+    openssl.public_key().verify(pair.sign(data), data)
+
+
+def test_a_non_canonical_signature_is_refused_by_both_libraries() -> None:
+    """S + L (the group order) verifies the same equation; both OpenSSL and libsodium refuse it as non-canonical."""
+    pair = KeyPair.create(KeyType.CLUSTER)
+    signature = pair.sign(b"data")
+    order = 2**252 + 27742317777372353535851937790883648493
+    s = int.from_bytes(signature[32:], "little") + order
+    forged = signature[:32] + s.to_bytes(32, "little")
+    with pytest.raises(keys.BadSignatureError):
+        pair.verify(b"data", forged)
+    openssl = Ed25519PrivateKey.from_private_bytes(keys.decode_seed(pair.seed)[1]).public_key()
+    with pytest.raises(InvalidSignature):
+        openssl.verify(forged, b"data")
 
 
 def test_signature_by_another_key_does_not_verify() -> None:

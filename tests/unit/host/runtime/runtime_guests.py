@@ -167,6 +167,56 @@ BAD_POINTERS = (
 """
 )
 
+# For calls inline on the event loop (host.runtime.inline). i: log the payload (console and WASI stdout), then a
+# host call to "inline:test", forwarding its result; b: the same with "wasmcloud:test"; e echo; l loop forever.
+MOVER = (
+    """
+(module
+"""
+    + WAPC_IMPORTS
+    + """
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (data (i32.const 512) "default")
+  (data (i32.const 528) "inline:test")
+  (data (i32.const 544) "wasmcloud:test")
+  (data (i32.const 560) "Test.Op")
+  (data (i32.const 600) "wasi line\\n")
+  (func $log_both (param $msg_len i32)
+    (call $console_log (i32.const 1024) (local.get $msg_len))
+    (i32.store (i32.const 700) (i32.const 600))
+    (i32.store (i32.const 704) (i32.const 10))
+    (drop (call $fd_write (i32.const 1) (i32.const 700) (i32.const 1) (i32.const 708))))
+  (func $forward (param $ok i32) (result i32)
+    (local $n i32)
+    (if (i32.eq (local.get $ok) (i32.const 1)) (then
+      (local.set $n (call $host_response_len))
+      (call $host_response (i32.const 65536))
+      (call $guest_response (i32.const 65536) (local.get $n))
+      (return (i32.const 1))))
+    (local.set $n (call $host_error_len))
+    (call $host_error (i32.const 65536))
+    (call $guest_error (i32.const 65536) (local.get $n))
+    (i32.const 0))
+  (func (export "__guest_call") (param $op_len i32) (param $msg_len i32) (result i32)
+    (local $op i32)
+    (call $guest_request (i32.const 0) (i32.const 1024))
+    (local.set $op (i32.load8_u (i32.const 0)))
+    (if (i32.eq (local.get $op) (i32.const 105)) (then ;; i
+      (call $log_both (local.get $msg_len))
+      (return (call $forward (call $host_call (i32.const 512) (i32.const 7) (i32.const 528) (i32.const 11)
+        (i32.const 560) (i32.const 7) (i32.const 1024) (local.get $msg_len))))))
+    (if (i32.eq (local.get $op) (i32.const 98)) (then ;; b
+      (call $log_both (local.get $msg_len))
+      (return (call $forward (call $host_call (i32.const 512) (i32.const 7) (i32.const 544) (i32.const 14)
+        (i32.const 560) (i32.const 7) (i32.const 1024) (local.get $msg_len))))))
+    (if (i32.eq (local.get $op) (i32.const 108)) (then ;; l
+      (loop $forever (br $forever))))
+    (call $guest_response (i32.const 1024) (local.get $msg_len))
+    (i32.const 1)))
+"""
+)
+
 # Records which init exports ran, in order: byte 0 holds the count, bytes 4.. the ids
 # (start=1, wapc_init=2, _start=3, _initialize=4). __guest_call answers the ids.
 _RECORD = """
@@ -255,6 +305,10 @@ def echo(namespace: str = "wapc") -> bytes:
 
 def kitchen(namespace: str = "wapc") -> bytes:
     return wasm(KITCHEN.replace("{ns}", namespace))
+
+
+def mover() -> bytes:
+    return wasm(MOVER.replace("{ns}", "wapc"))
 
 
 def bad_pointers() -> bytes:

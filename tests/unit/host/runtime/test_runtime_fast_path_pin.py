@@ -51,9 +51,9 @@ def test_a_default_runtime_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch) 
     seen: Counter[str] = Counter()
     guest_call, write = fastcall.FastGuestCall.__call__, fastcall.FastMemory.write
 
-    def counted_guest_call(self: fastcall.FastGuestCall, op_len: int, msg_len: int) -> int:
+    def counted_guest_call(self: fastcall.FastGuestCall, op_len: int, msg_len: int, ticks: int) -> int:
         seen["__guest_call"] += 1
-        return guest_call(self, op_len, msg_len)
+        return guest_call(self, op_len, msg_len, ticks)
 
     def counted_write(self: fastcall.FastMemory, caller: object, ptr: int, data: bytes) -> None:
         seen["import wrote guest memory"] += 1
