@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import socket
 import sys
 import tempfile
 import time
@@ -29,6 +28,10 @@ from lattice.natsserver import NatsServer, NatsServerConfig
 from lattice.provider.claims import module_claims
 from lattice.subjects import ProviderChannel
 from lattice.wire import HEALTH_REQUEST, HostData, LinkDefinition
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support.ports picks the ports
+
+from tests.support.ports import free_port
 
 LATTICE = "bench"
 HELLO = b"hello"
@@ -69,13 +72,6 @@ async def main():
     await asyncio.Event().wait()
 asyncio.run(main())
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @contextlib.asynccontextmanager

@@ -19,7 +19,8 @@ from lattice.natsserver import NatsServer, NatsServerConfig
 from lattice.provider.claims import module_claims
 from lattice.rpc import RemoteError
 from lattice.wire import LinkDefinition, WasmCloudEntity, unpack
-from tests.support.faults_support import client, eventually, free_ports
+from tests.support.faults_support import client, eventually
+from tests.support.ports import free_ports
 from tests.support.providers_harness import ActorCaller, LatticeSpec, ProviderProcess, new_actor
 
 MODULE = "wasmlattice_keyvalue"

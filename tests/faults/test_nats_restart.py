@@ -28,9 +28,9 @@ from tests.support.faults_support import (
     client,
     count_visit,
     eventually,
-    free_ports,
     ping,
 )
+from tests.support.ports import free_ports
 
 RPC_TIMEOUT_MS = 1000
 SETUP_TIMEOUT_S = 30.0

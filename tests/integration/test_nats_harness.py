@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import time
 from pathlib import Path
 
@@ -20,17 +19,15 @@ from lattice.natsserver import (
     nats_reachable,
     read_pid_file,
 )
+from tests.support import ports
 
 REQUEST_TIMEOUT_S = 2.0
 
 
 @pytest.fixture
 def free_port() -> int:
-    """A loopback port that nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+    """A loopback port that nothing listens on."""
+    return ports.free_port()
 
 
 async def test_request_reply_through_session_server(nc: Client, lattice_prefix: str) -> None:

@@ -11,23 +11,18 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests.support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "quickstart.md"
 APP_PORTS = {"8080": "ECHO_PORT", "8081": "KVCOUNTER_PORT", "8082": "PINGER_PORT", "8083": "LOGGER_PORT"}
 
 pytestmark = pytest.mark.skipif(shutil.which("npm") is None, reason="node/npm not installed: step 4 rebuilds an actor")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def sh_blocks(text: str) -> list[str]:

@@ -35,11 +35,11 @@ from tests.security.security_support import (
     KEYVALUE_REF,
     SecureLattice,
     example_wasm,
-    free_port,
     http_get,
     resign,
     wait_http,
 )
+from tests.support.ports import free_port
 from tests.support.waiting import wait_until
 
 PROVIDER_START_S = 60.0

@@ -8,7 +8,6 @@ each host's running actors (with instance counts) and providers, and the last se
 from __future__ import annotations
 
 import io
-import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -64,13 +63,6 @@ def tampered(name: str) -> bytes:
     body = bytearray(strip_tokens(wasm))
     body[len(body) // 2] ^= 0x01
     return embed_token(bytes(body), token)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @dataclass(frozen=True)

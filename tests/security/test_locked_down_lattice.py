@@ -32,10 +32,10 @@ from tests.security.security_support import (
     KEYVALUE,
     KEYVALUE_REF,
     example_wasm,
-    free_port,
     http_get,
     wait_http,
 )
+from tests.support.ports import free_port
 from tests.support.waiting import wait_until
 
 PROVIDER_START_S = 60.0

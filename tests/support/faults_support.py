@@ -10,7 +10,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from lattice.natsserver import NatsServer, NatsServerConfig
 from lattice.rpc import RpcClient, RpcSettings
 from lattice.rpc.errors import RemoteError, RpcError
 from lattice.wire import WasmCloudEntity
+from tests.support.ports import free_ports
 from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -237,18 +237,6 @@ async def actor_runs_on(ctl: ControlClient, host_id: str, actor_id: str) -> bool
 
 
 # --- NATS -----------------------------------------------------------------------------------------------------------
-
-
-def free_ports(count: int) -> list[int]:
-    """Ports the kernel just handed out (closed again): nats-server cluster routes need them written down."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def cluster_servers(base: Path, size: int = 3, name: str = "faults") -> list[NatsServer]:

@@ -21,7 +21,6 @@ import contextlib
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,6 +39,7 @@ from lattice.natsserver import NatsServer, NatsServerConfig
 from lattice.provider.claims import module_claims
 from lattice.rpc import RpcClient, RpcSettings
 from lattice.wire import LinkDefinition, WasmCloudEntity
+from tests.support.ports import free_port
 from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,13 +71,6 @@ class RigConfig:
     rpc_timeout_ms: int = DEFAULT_RPC_TIMEOUT_MS
     start_timeout_s: float = DEFAULT_START_TIMEOUT_S
     work_dir: Path | None = None  # default: a temporary directory, removed afterwards
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 def rss_kib(pid: int) -> int | None:

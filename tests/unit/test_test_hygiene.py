@@ -3,7 +3,9 @@
 * a suite imports another suite's code only from ``tests/support/``; nobody imports from a ``conftest.py`` or a
   ``test_*.py`` module, and nobody imports a ``_private`` name of another test module;
 * there is one way to wait for a condition, ``tests/support/waiting.py``: no other loop sleeps between polls;
-* a fixture is defined in one conftest only.
+* a fixture is defined in one conftest only;
+* ports for processes are picked one way, ``tests/support/ports.py`` (outside the kernel's ephemeral range): no
+  test binds port 0 only to hand the number on (another process may take it before the test's process binds it).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 TESTS = REPO / "tests"
 SHARED = "support"
 WAITING = TESTS / SHARED / "waiting.py"
+PORTS = TESTS / SHARED / "ports.py"
 
 
 def module_of(path: Path) -> str:
@@ -74,6 +77,25 @@ def polling_loops(path: Path, tree: ast.AST) -> list[str]:
     return found
 
 
+def released_ports(path: Path, tree: ast.AST) -> list[str]:
+    """Functions that bind port 0 and never listen: a port picked, released and handed on."""
+    found = []
+    for func in ast.walk(tree):
+        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        calls = [
+            (c.func.attr, c) for c in ast.walk(func) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
+        ]
+        listens = any(name == "listen" for name, _ in calls)
+        for name, call in calls:
+            address = call.args[0] if name == "bind" and call.args else None
+            port = address.elts[1] if isinstance(address, ast.Tuple) and len(address.elts) == 2 else None
+            if isinstance(port, ast.Constant) and port.value == 0 and not listens:
+                where = f"{path.relative_to(REPO)}:{call.lineno}"
+                found.append(f"{where}: binds port 0 and releases it (use tests.support.ports.free_port)")
+    return found
+
+
 def fixtures(tree: ast.AST) -> Iterator[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -99,6 +121,13 @@ def test_waiting_is_done_one_way() -> None:
     assert polling_loops(WAITING, ast.parse(WAITING.read_text(encoding="utf-8")))  # the checker sees loops
 
 
+def test_ports_are_picked_one_way() -> None:
+    problems = []
+    for path in sorted([*TESTS.rglob("*.py"), *(REPO / "bench").rglob("*.py")]):
+        problems += released_ports(path, ast.parse(path.read_text(encoding="utf-8")))
+    assert problems == []
+
+
 def test_each_fixture_is_defined_in_one_conftest() -> None:
     defined: dict[str, list[str]] = defaultdict(list)
     for path in sorted(TESTS.rglob("conftest.py")):
@@ -120,3 +149,7 @@ def test_the_checkers_catch_each_kind_of_problem() -> None:
     problems = import_problems(path, tree)
     assert len(problems) == 5, problems  # conftest + other suite, test module + other suite, private name
     assert len(polling_loops(path, tree)) == 1
+    released = "def pick():\n    with socket.socket() as s:\n        s.bind(('127.0.0.1', 0))\n"
+    held = "def hold():\n    with socket.socket() as s:\n        s.bind(('127.0.0.1', 0))\n        s.listen()\n"
+    assert len(released_ports(path, ast.parse(released))) == 1
+    assert released_ports(path, ast.parse(held)) == []

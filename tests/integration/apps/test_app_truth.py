@@ -14,7 +14,8 @@ import pytest
 
 from lattice.claims import read_claims
 from tests.support.app_lattice import ECHO, Lattice, manifest_file, resign_echo, running, wait_status
-from tests.support.local_lattice import APP, LATTICE, PORT_VARS, free_port
+from tests.support.local_lattice import APP, LATTICE, PORT_VARS
+from tests.support.ports import free_port
 
 
 @pytest.fixture

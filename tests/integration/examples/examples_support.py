@@ -12,7 +12,6 @@ import contextlib
 import os
 import secrets
 import signal
-import socket
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from lattice.control import ControlClient
 from lattice.natsconn import NatsOptions, connect
 from lattice.wire import LinkDefinition
 from tests.integration.host.hostcore_support import EventLog
+from tests.support.ports import free_port
 from tests.support.waiting import wait_until
 
 REPO = Path(__file__).resolve().parents[3]
@@ -57,14 +57,6 @@ READY_TIMEOUT_S = 45.0
 def example(name: str) -> Path:
     """The committed signed module of example actor ``name``."""
     return EXAMPLES / name / f"{name}.wasm"
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now (the OS picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def host_config(nats_url: str, prefix: str, state_dir: Path, **overrides: Any) -> HostConfig:

@@ -13,11 +13,11 @@ from lattice.app.store import AppStore
 from tests.integration.examples.examples_support import (
     EXAMPLES,
     ExampleLattice,
-    free_port,
     open_lattice,
     wait_app_ready,
     wait_listening,
 )
+from tests.support.ports import free_port
 
 RECONCILE_INTERVAL_S = 0.5
 PORT_VARS = ("ECHO_PORT", "KVCOUNTER_PORT", "PINGER_PORT", "LOGGER_PORT")

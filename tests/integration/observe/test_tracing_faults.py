@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import socket
 
 import pytest
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from lattice.observe.tracing import setup_tracing, tracing_settings
+from tests.support.ports import free_port
 from tests.support.waiting import wait_until
 
 QUEUE = 64
@@ -18,17 +18,10 @@ SPANS = 5000
 WAIT_S = 30.0
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port  # nothing listens there any more: connections are refused
-
-
 async def test_an_unreachable_endpoint_costs_one_warning_and_bounded_memory(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    endpoint = f"http://127.0.0.1:{closed_port()}"
+    endpoint = f"http://127.0.0.1:{free_port()}"
     for name, value in {
         "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
         "OTEL_EXPORTER_OTLP_TIMEOUT": "0.2",

@@ -25,6 +25,7 @@ import pytest
 from lattice.control import ControlClient
 from lattice.natsconn import NatsOptions, connect
 from tests.integration.oci.registry_server import RegistryServer
+from tests.support.ports import free_port
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -35,12 +36,6 @@ BACKGROUND = "# terminal:"
 READY_S = 30.0
 BLOCK_TIMEOUT_S = 120.0
 STOP_WAIT_S = 15.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def sh_blocks(text: str) -> list[str]:

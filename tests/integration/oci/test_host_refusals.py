@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
-import socket
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from tests.integration.oci.host_support import (
 from tests.integration.oci.oci_support import REG_USER, blob_file, push_layers
 from tests.integration.oci.registry_server import RegistryServer
 from tests.support.guests import signed_guest, unsigned_module
+from tests.support.ports import free_port
 
 ACTOR, PROVIDER = "actor", "provider"
 
@@ -68,14 +68,8 @@ class Scene:
 Case = Callable[[Scene], Awaitable[str]]
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def unknown_registry(s: Scene) -> str:
-    address = f"127.0.0.1:{closed_port()}"
+    address = f"127.0.0.1:{free_port()}"
     s.config["oci_allowed_insecure"] = (s.registry.address, address)
     return f"{address}/{s.repo}:1.0.0"
 

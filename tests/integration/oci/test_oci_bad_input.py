@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
 from pathlib import Path
 
 import pytest
@@ -31,6 +30,7 @@ from lattice.oci import (
 from lattice.oci.media import WASM_LAYER
 from tests.integration.oci.oci_support import REG_USER, blob_file, push_layers, put_manifest
 from tests.integration.oci.registry_server import RegistryServer
+from tests.support.ports import free_port
 
 
 def cached_files(settings: OciSettings) -> list[Path]:
@@ -59,14 +59,8 @@ async def test_unknown_tag_and_unknown_repository(
     assert "not found" in await refused(oci_settings, f"{registry.address}/nobody/nothing:1.0", OciNotFound)
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_unknown_registry(tmp_path: Path) -> None:
-    address = f"127.0.0.1:{_closed_port()}"
+    address = f"127.0.0.1:{free_port()}"
     settings = OciSettings(allowed_insecure=frozenset({address}), cache_dir=tmp_path / "cache")
     assert "cannot connect" in await refused(settings, f"{address}/acme/echo:1.0.0", OciUnreachable)
 

@@ -17,6 +17,7 @@ from nats.aio.client import Client
 from lattice.interfaces import HttpRequest, HttpResponse
 from lattice.provider.claims import module_claims
 from lattice.wire import Invocation, LinkDefinition
+from tests.support.ports import free_port
 from tests.support.providers_harness import (
     LatticeSpec,
     ProviderProcess,
@@ -29,13 +30,6 @@ MODULE = "wasmlattice_httpserver"
 CONTRACT = "wasmcloud:httpserver"
 CLIENT_TIMEOUT = aiohttp.ClientTimeout(total=10)
 Answer = Callable[[HttpRequest], Awaitable[HttpResponse]]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 async def echo(request: HttpRequest) -> HttpResponse:

@@ -4,7 +4,6 @@ plus its bad-input cases. Each test talks to a real `python -m wasmlattice_keyva
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from lattice.interfaces import (
 from lattice.provider.claims import module_claims
 from lattice.rpc import RemoteError
 from lattice.wire import LinkDefinition, WasmCloudEntity, pack, unpack
+from tests.support.ports import free_port
 from tests.support.providers_harness import (
     ActorCaller,
     LatticeSpec,
@@ -120,13 +120,6 @@ async def start_provider(nc: Client, lattice: LatticeSpec, links: list[LinkDefin
     await proc.start()
     await proc.wait_ready(nc)
     return proc
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @pytest.fixture(params=["jetstream", "redis"])
@@ -303,7 +296,7 @@ async def test_redis_down_is_an_error_reply_and_other_links_keep_serving(nc: Cli
     down, up = new_actor(), new_actor()
     links = [
         LinkDefinition(
-            down, key, CONTRACT, "default", {"url": f"redis://127.0.0.1:{closed_port()}", "TIMEOUT_MS": "500"}
+            down, key, CONTRACT, "default", {"url": f"redis://127.0.0.1:{free_port()}", "TIMEOUT_MS": "500"}
         ),
         LinkDefinition(up, key, CONTRACT, "default", {"BUCKET": f"{lattice.prefix}_up"}),
     ]

@@ -4,7 +4,6 @@ bounded concurrency, and links it must refuse."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from lattice.natsserver import NatsServer
 from lattice.provider.claims import module_claims
 from lattice.rpc import RemoteError
 from lattice.wire import Invocation, LinkDefinition, WasmCloudEntity
+from tests.support.ports import free_port
 from tests.support.providers_harness import (
     ActorCaller,
     LatticeSpec,
@@ -199,17 +199,10 @@ async def test_nkey_authenticated_uri(messaging: Messaging, nkey_server: NatsSer
     await messaging.linked(actor, URI=nkey_server.url, CLIENT_SEED=nkey_user.seed)
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 @pytest.mark.parametrize(
     ("values", "reason"),
     [
-        ({"URI": f"127.0.0.1:{closed_port()}"}, "could not reach NATS"),
+        ({"URI": f"127.0.0.1:{free_port()}"}, "could not reach NATS"),
         ({"CLIENT_JWT": "eyJ.x.y"}, "CLIENT_JWT needs CLIENT_SEED"),
         ({"CLIENT_SEED": "SUNOTASEED"}, "bad NATS user seed"),
         ({"SUBSCRIPTION": "a b"}, "is not a NATS subject"),

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.local_lattice import APP, PORT_VARS, free_port
+from tests.support.local_lattice import APP, PORT_VARS
+from tests.support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[3]
 DOC = REPO / "docs" / "providers.md"

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.local_lattice import APP, LATTICE, PORT_VARS, free_port, port_open, wait_ready
+from tests.support.local_lattice import APP, LATTICE, PORT_VARS, port_open, wait_ready
+from tests.support.ports import free_port
 
 
 def get(url: str) -> tuple[int, bytes]:

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.local_lattice import LATTICE, PORT_VARS, REPO, free_port, wait_ready
+from tests.support.local_lattice import LATTICE, PORT_VARS, REPO, wait_ready
+from tests.support.ports import free_port
 from tests.support.waiting import wait_until_blocking
 
 EXAMPLES = REPO / "actors-examples"

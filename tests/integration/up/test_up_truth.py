@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.local_lattice import APP, PORT_VARS, free_port, port_open
+from tests.support.local_lattice import APP, PORT_VARS, port_open
+from tests.support.ports import free_port
 
 LATTICE = [sys.executable, "-m", "lattice.cli.main"]
 

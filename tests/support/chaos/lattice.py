@@ -32,7 +32,8 @@ from lattice.rpc import RpcClient
 from tests.support.chaos import cluster as nats_cluster
 from tests.support.chaos.cluster import NatsCluster, create_replicated_bucket
 from tests.support.faults_support import HostProcess, caller
-from tests.support.rig import EXAMPLES, HTTP_ACTORS, PROVIDER_MODULES, children, free_port
+from tests.support.ports import free_port
+from tests.support.rig import EXAMPLES, HTTP_ACTORS, PROVIDER_MODULES, children
 
 APP_NAME = "chaos"
 DEFAULT_HOSTS = 2

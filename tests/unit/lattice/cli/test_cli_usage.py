@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
 
 from lattice.cli import output
 from lattice.cli.main import main, parse
 from lattice.natsconn import NatsConnectError, NatsOptions, connect
+from tests.support.ports import free_port
 
 LONG_TIMEOUT_S = 60.0
 BOUND_S = 10.0
 
 
 def refused_url() -> str:
-    with socket.socket() as sock:  # a port nobody listens on (bound, never listening, then closed)
-        sock.bind(("127.0.0.1", 0))
-        return f"nats://127.0.0.1:{sock.getsockname()[1]}"
+    return f"nats://127.0.0.1:{free_port()}"  # nobody listens there
 
 
 def test_an_unknown_top_level_flag_is_named(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
 from nats.aio.client import Client
@@ -23,6 +22,7 @@ from lattice.control import (
 from lattice.control.types import RegistryCredential
 from lattice.natsconn import NatsOptions
 from lattice.wire import LinkDefinition
+from tests.support.ports import free_port
 from tests.unit.host.control.control_target import RecordingTarget
 
 STOP_WAIT_S = 2.0
@@ -127,9 +127,7 @@ async def test_a_silent_responder_is_a_control_timeout(nc: Client, lattice_prefi
 
 
 async def test_unreachable_nats_is_control_unreachable() -> None:
-    with socket.socket() as probe:  # a port that was free a moment ago; nothing listens on it
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # nothing listens on it
     opts = NatsOptions(url=f"nats://127.0.0.1:{port}", connect_timeout_s=2.0, max_reconnect_attempts=0)
     with pytest.raises(ControlUnreachable, match=f"could not reach NATS at nats://127.0.0.1:{port}"):
         async with ControlClient(opts, "default"):
